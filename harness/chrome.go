@@ -1,0 +1,233 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// ChromeEnv is the environment variable that names the Chrome or Chromium binary to use.
+const ChromeEnv = "CORSLAB_CHROME"
+
+// InstallHint is what to do when no Chrome is found.
+const InstallHint = "install Chromium with `sudo apt-get update && sudo apt-get install -y chromium` (or run scripts/install-chrome), or set " + ChromeEnv + " to a Chrome or Chromium binary"
+
+// chromeNames are looked up on PATH, in this order.
+var chromeNames = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"}
+
+// FindChrome returns the Chrome binary to launch: explicit (when not empty),
+// then $CORSLAB_CHROME, then the first of chromium, chromium-browser,
+// google-chrome on PATH. Debian's chromium wrapper script resolves to the real
+// binary beside it, so corslab controls every flag.
+func FindChrome(explicit string) (string, error) {
+	candidate, from := explicit, "the ChromePath option"
+	if candidate == "" {
+		candidate, from = os.Getenv(ChromeEnv), "$"+ChromeEnv
+	}
+	if candidate != "" {
+		path, err := exec.LookPath(candidate)
+		if err != nil {
+			return "", fmt.Errorf("chrome from %s (%q) is not an executable file: %w; %s", from, candidate, err, InstallHint)
+		}
+		return resolveWrapper(path), nil
+	}
+	for _, name := range chromeNames {
+		if path, err := exec.LookPath(name); err == nil {
+			return resolveWrapper(path), nil
+		}
+	}
+	return "", fmt.Errorf("no Chrome or Chromium found on PATH (looked for %s): %s", strings.Join(chromeNames, ", "), InstallHint)
+}
+
+// resolveWrapper returns Debian's real Chromium binary for its /usr/bin wrapper script.
+func resolveWrapper(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil || !bytes.HasPrefix(b, []byte("#!")) {
+		return path
+	}
+	for _, real := range []string{"/usr/lib/chromium/chromium", "/usr/lib/chromium-browser/chromium-browser"} {
+		if bytes.Contains(b, []byte("LIBDIR=/usr/lib/"+filepath.Base(filepath.Dir(real)))) {
+			if fi, err := os.Stat(real); err == nil && fi.Mode()&0o111 != 0 {
+				return real
+			}
+		}
+	}
+	return path
+}
+
+// ChromeVersion runs path --version and returns what it prints; an error means it is not Chrome.
+func ChromeVersion(ctx context.Context, path string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path, "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("%s --version failed: %w", path, err)
+	}
+	v := strings.TrimSpace(string(out))
+	if lines := strings.Split(v, "\n"); len(lines) > 1 {
+		v = strings.TrimSpace(lines[len(lines)-1])
+	}
+	if !strings.Contains(v, "Chrom") {
+		return "", fmt.Errorf("%s is not Chrome or Chromium: --version printed %q; %s", path, truncate(v, 80), InstallHint)
+	}
+	return v, nil
+}
+
+// browser is one launched (or attached) Chrome.
+type browser struct {
+	ctx         context.Context // the chromedp browser context: tabs derive from it
+	cancel      context.CancelFunc
+	cancelAlloc context.CancelFunc
+	dir         string // our temp folder: profile and Chrome's TMPDIR; removed on close
+	path        string
+	version     string
+	pid         int
+}
+
+// launchConfig is what the browser must know about the origins.
+type launchConfig struct {
+	path         string
+	hostRule     string
+	spki         string
+	extraFlags   map[string]any
+	thirdParty   bool // allow third-party cookies
+	startTimeout time.Duration
+}
+
+// launch starts Chrome with web security on and the flags CHROME.md measured.
+func launch(ctx context.Context, cfg launchConfig) (*browser, error) {
+	version, err := ChromeVersion(ctx, cfg.path)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "corslab-chrome-")
+	if err != nil {
+		return nil, fmt.Errorf("make chrome temp folder: %w", err)
+	}
+	profile, tmp := filepath.Join(dir, "profile"), filepath.Join(dir, "tmp")
+	for _, d := range []string{filepath.Join(profile, "Default"), tmp} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("make chrome temp folder: %w", err)
+		}
+	}
+	if cfg.thirdParty {
+		// Measured in Chromium 156: with this preference written before launch,
+		// third-party cookies are allowed (cookie_controls_mode 1 blocks them).
+		prefs := []byte(`{"profile":{"cookie_controls_mode":0}}`)
+		if err := os.WriteFile(filepath.Join(profile, "Default", "Preferences"), prefs, 0o600); err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("write chrome preferences: %w", err)
+		}
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(cfg.path),
+		chromedp.UserDataDir(profile),
+		// Chrome's singleton folders land in its TMPDIR: ours, removed on close.
+		chromedp.Env("TMPDIR="+tmp),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("password-store", "basic"),
+		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
+			if cmd.SysProcAttr == nil {
+				cmd.SysProcAttr = &syscall.SysProcAttr{}
+			}
+			// Its own process group: a Ctrl-C at the terminal reaches corslab,
+			// which closes Chrome gracefully, instead of killing Chrome first.
+			cmd.SysProcAttr.Setpgid = true
+			cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+		}),
+	)
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	if cfg.hostRule != "" {
+		opts = append(opts, chromedp.Flag("host-resolver-rules", cfg.hostRule))
+	}
+	if cfg.spki != "" {
+		// Trust exactly our certificate's key; never a blanket ignore.
+		opts = append(opts, chromedp.Flag("ignore-certificate-errors-spki-list", cfg.spki))
+	}
+	for k, v := range cfg.extraFlags {
+		opts = append(opts, chromedp.Flag(k, v))
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancel := chromedp.NewContext(allocCtx)
+	b := &browser{ctx: bctx, cancel: cancel, cancelAlloc: cancelAlloc, dir: dir, path: cfg.path, version: version}
+	// The first Do binds Chrome's life to bctx, so it cannot take the caller's
+	// deadline; the caller's ctx bounds it from outside.
+	timeout := cfg.startTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(bctx) }()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case err = <-started:
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-t.C:
+		err = fmt.Errorf("no answer after %s", timeout)
+	}
+	if err != nil {
+		b.close()
+		return nil, fmt.Errorf("launch %s (%s): %w", cfg.path, version, err)
+	}
+	if c := chromedp.FromContext(bctx); c != nil && c.Browser != nil && c.Browser.Process() != nil {
+		b.pid = c.Browser.Process().Pid
+	}
+	return b, nil
+}
+
+// close shuts Chrome down gracefully (Browser.close), kills its process group
+// if it does not go within a few seconds, and removes its temp folder.
+func (b *browser) close() error {
+	var errs []error
+	done := make(chan error, 1)
+	go func() { done <- chromedp.Cancel(b.ctx) }()
+	select {
+	case err := <-done:
+		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, chromedp.ErrInvalidContext) {
+			errs = append(errs, fmt.Errorf("close chrome: %w", err))
+		}
+	case <-time.After(5 * time.Second):
+		errs = append(errs, errors.New("close chrome: Browser.close got no answer in 5s; killed it"))
+	}
+	b.cancel()
+	b.cancelAlloc()
+	if b.pid > 0 {
+		// The last resort; a no-op when Chrome already went.
+		_ = syscall.Kill(-b.pid, syscall.SIGKILL)
+	}
+	if b.dir != "" {
+		if err := removeAllRetry(b.dir); err != nil {
+			errs = append(errs, fmt.Errorf("remove chrome temp folder: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// removeAllRetry removes dir, retrying briefly while a dying Chrome child still writes into it.
+func removeAllRetry(dir string) error {
+	var err error
+	for i := 0; i < 20; i++ {
+		if err = os.RemoveAll(dir); err == nil {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return err
+}

@@ -1,0 +1,30 @@
+// Package pages holds the HTML and JavaScript the page origin serves: cors.js
+// (the article's createCORSRequest and the request runner) and the page that loads it.
+package pages
+
+import (
+	"embed"
+	"net/http"
+)
+
+//go:embed cors.js index.html
+var files embed.FS
+
+// Handler serves the page origin's files: "/" is the runner page, "/cors.js" its script.
+func Handler() http.Handler {
+	fs := http.FileServerFS(files)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if r.URL.Path == "/" {
+			http.ServeFileFS(w, r, files, "index.html")
+			return
+		}
+		fs.ServeHTTP(w, r)
+	})
+}
+
+// CorsJS returns the source of cors.js.
+func CorsJS() string {
+	b, _ := files.ReadFile("cors.js")
+	return string(b)
+}

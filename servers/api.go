@@ -1,0 +1,135 @@
+package servers
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// maxStall bounds a stalled answer even when nobody closes the server.
+const maxStall = 2 * time.Minute
+
+// api answers /cors/<token>/... by the Policy encoded in the query string.
+type api struct {
+	stop <-chan struct{} // closed when the servers close, to release stalled answers
+}
+
+func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, "/cors/") || TokenOf(r) == "" {
+		http.Error(w, "corslab api: requests go to /cors/<token>/...", http.StatusNotFound)
+		return
+	}
+	p, err := ParsePolicy(r.URL.Query())
+	if err != nil {
+		// Readable from any page, so a lab user sees why.
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, "corslab api: bad policy: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	h := w.Header()
+	preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+	if preflight && p.Preflight != nil {
+		p = *p.Preflight
+	}
+	for _, v := range p.AllowOrigin {
+		if v == Echo {
+			if v = r.Header.Get("Origin"); v == "" {
+				continue
+			}
+		}
+		h.Add("Access-Control-Allow-Origin", v)
+	}
+	if p.AllowCredentials != "" {
+		h.Set("Access-Control-Allow-Credentials", p.AllowCredentials)
+	}
+	for _, x := range p.Headers {
+		h.Add(x.Name, x.Value)
+	}
+	if h.Get("Cache-Control") == "" {
+		// Same-site origins share Chrome's HTTP cache: never let one answer serve another.
+		h.Set("Cache-Control", "no-store")
+	}
+	if preflight {
+		for _, v := range p.AllowMethods {
+			h.Add("Access-Control-Allow-Methods", v)
+		}
+		for _, v := range p.AllowHeaders {
+			h.Add("Access-Control-Allow-Headers", v)
+		}
+		if p.MaxAge != "" {
+			h.Set("Access-Control-Max-Age", p.MaxAge)
+		}
+		status := p.PreflightStatus
+		if status == 0 {
+			status = http.StatusNoContent
+		}
+		if !a.stall(w, r, p.Stall, status) {
+			w.WriteHeader(status)
+		}
+		return
+	}
+	for _, v := range p.ExposeHeaders {
+		h.Add("Access-Control-Expose-Headers", v)
+	}
+	for _, c := range p.SetCookie {
+		if !hasAttr(c, "path") {
+			c += "; Path=/cors/" + TokenOf(r)
+		}
+		h.Add("Set-Cookie", c)
+	}
+	status := p.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	body := p.Body
+	if body == "" {
+		body = DefaultBody
+	}
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+	}
+	if a.stall(w, r, p.Stall, status) {
+		return
+	}
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead && status != http.StatusNoContent && status != http.StatusNotModified {
+		_, _ = w.Write([]byte(body))
+	}
+}
+
+// stall holds the answer as the policy asks, until the client leaves or the
+// servers close; it reports whether it did (the answer is then over).
+func (a *api) stall(w http.ResponseWriter, r *http.Request, mode string, status int) bool {
+	switch mode {
+	case StallHeaders:
+		// Chrome sniffs a text/plain body before it hands the headers to the
+		// page; nosniff lets the headers through while the body stalls.
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte("corslab: partial "))
+		_ = http.NewResponseController(w).Flush()
+	case StallResponse:
+	default:
+		return false
+	}
+	t := time.NewTimer(maxStall)
+	defer t.Stop()
+	select {
+	case <-r.Context().Done():
+	case <-a.stop:
+	case <-t.C:
+	}
+	return true
+}
+
+func hasAttr(cookie, name string) bool {
+	parts := strings.Split(cookie, ";")
+	for _, p := range parts[1:] {
+		k, _, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}

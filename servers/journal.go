@@ -1,0 +1,177 @@
+package servers
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Entry is one request as the API origin received it.
+type Entry struct {
+	Time    time.Time
+	Method  string
+	URL     string // path and query, as sent
+	Host    string
+	Header  http.Header
+	Cookies []*http.Cookie
+	// Status is what the server answered; 0 while the handler runs, -1 when the
+	// client went away before an answer.
+	Status int
+}
+
+// Origin returns the request's Origin header, or "" when it had none.
+func (e Entry) Origin() string { return e.Header.Get("Origin") }
+
+// IsPreflight reports whether the entry is a CORS preflight: OPTIONS with Access-Control-Request-Method.
+func (e Entry) IsPreflight() bool {
+	return e.Method == http.MethodOptions && e.Header.Get("Access-Control-Request-Method") != ""
+}
+
+// Journal records every request the API origin received, per token, in arrival order.
+// It is safe for concurrent use; the zero value is ready to use.
+type Journal struct {
+	mu      sync.Mutex
+	entries map[string][]*Entry
+	changed chan struct{} // closed and replaced on every change
+}
+
+// Entries returns a copy of the requests recorded for token, oldest first.
+func (j *Journal) Entries(token string) []Entry {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make([]Entry, 0, len(j.entries[token]))
+	for _, e := range j.entries[token] {
+		out = append(out, *e)
+	}
+	return out
+}
+
+// Wait blocks until done returns true for token's entries or ctx ends; it returns the entries it saw last.
+func (j *Journal) Wait(ctx context.Context, token string, done func([]Entry) bool) ([]Entry, error) {
+	for {
+		j.mu.Lock()
+		ch := j.changedLocked()
+		j.mu.Unlock()
+		entries := j.Entries(token)
+		if done(entries) {
+			return entries, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return entries, ctx.Err()
+		}
+	}
+}
+
+// Forget drops token's entries; the harness calls it when a token's scenario is over.
+func (j *Journal) Forget(token string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	delete(j.entries, token)
+}
+
+func (j *Journal) changedLocked() chan struct{} {
+	if j.changed == nil {
+		j.changed = make(chan struct{})
+	}
+	return j.changed
+}
+
+func (j *Journal) notifyLocked() {
+	if j.changed != nil {
+		close(j.changed)
+		j.changed = nil
+	}
+}
+
+// record stores r under token and returns a func that sets the answered status.
+func (j *Journal) record(token string, r *http.Request) func(status int) {
+	e := &Entry{
+		Time:    time.Now(),
+		Method:  r.Method,
+		URL:     r.URL.RequestURI(),
+		Host:    r.Host,
+		Header:  r.Header.Clone(),
+		Cookies: r.Cookies(),
+	}
+	j.mu.Lock()
+	if j.entries == nil {
+		j.entries = map[string][]*Entry{}
+	}
+	j.entries[token] = append(j.entries[token], e)
+	j.notifyLocked()
+	j.mu.Unlock()
+	return func(status int) {
+		j.mu.Lock()
+		e.Status = status
+		j.notifyLocked()
+		j.mu.Unlock()
+	}
+}
+
+// TokenParam is the query parameter that carries the token to a handler whose
+// paths corslab does not own (a user's own handler or URL).
+const TokenParam = "corslab-token"
+
+// TokenOf returns the token of a request: the segment after /cors/ in its
+// path, or else its corslab-token query parameter.
+func TokenOf(r *http.Request) string {
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/cors/"); ok {
+		tok, _, _ := strings.Cut(rest, "/")
+		return tok
+	}
+	return r.URL.Query().Get(TokenParam)
+}
+
+// Record wraps h so that every request it receives is recorded in j under its token.
+func (j *Journal) Record(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		done := j.record(TokenOf(r), r)
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if sw.status == 0 {
+				if r.Context().Err() != nil {
+					sw.status = -1
+				} else {
+					sw.status = http.StatusOK
+				}
+			}
+			done(sw.status)
+		}()
+		h.ServeHTTP(sw, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

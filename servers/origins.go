@@ -1,0 +1,156 @@
+// Package servers runs the loopback origins corslab tests against: the page
+// origin (APP), the API origin that answers by a URL-encoded Policy, and a
+// third origin for redirects. Every request the API origins receive is
+// recorded in a Journal, keyed by the request's token.
+package servers
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strconv"
+
+	"github.com/corslab/corslab/pages"
+)
+
+// Options choose how the origins are named and served; the zero value is the
+// default pair on 127.0.0.1 over plain HTTP.
+type Options struct {
+	// Names serves the origins as app.test, api.test and other.test (a
+	// cross-site pair). The browser must map *.test to the bind address.
+	Names bool
+	// TLS serves HTTPS with a self-signed certificate; Origins.SPKI names it
+	// for Chrome's --ignore-certificate-errors-spki-list.
+	TLS bool
+	// API replaces the built-in API handler with a user's own handler. Its
+	// requests are still recorded in the journal.
+	API http.Handler
+	// Bind is the address to listen on; "" means 127.0.0.1. A non-loopback
+	// address is refused unless AllowNonLoopback is set.
+	Bind string
+	// AllowNonLoopback lets Bind be an address other machines can reach.
+	AllowNonLoopback bool
+}
+
+// Origins are the running servers. The caller must call Close when finished.
+type Origins struct {
+	App     *Server  // the page origin: serves the pages that send the requests
+	API     *Server  // the API origin: answers by the Policy in the URL
+	Other   *Server  // a third origin, the same API, for redirects across origins
+	Journal *Journal // every request API and Other received, per token
+	// SPKI is the base64 SHA-256 of the certificate's public key when TLS is on.
+	SPKI string
+	// HostRule maps the origins' names to the bind address, for Chrome's
+	// --host-resolver-rules; "" when the origins use the address itself.
+	HostRule string
+
+	stop chan struct{}
+}
+
+// Server is one running origin.
+type Server struct {
+	// URL is the origin as a browser serializes it: scheme, host and port,
+	// no trailing slash (e.g. "http://127.0.0.1:41234").
+	URL string
+	// Addr is the listening address (e.g. "127.0.0.1:41234").
+	Addr string
+	srv  *httptest.Server
+}
+
+// Start starts the three origins; on error nothing is left running.
+func Start(opts Options) (*Origins, error) {
+	bind := opts.Bind
+	if bind == "" {
+		bind = "127.0.0.1"
+	}
+	ip, err := netip.ParseAddr(bind)
+	if err != nil {
+		return nil, fmt.Errorf("servers: bind address %q is not an IP address: %w", bind, err)
+	}
+	if !ip.IsLoopback() && !opts.AllowNonLoopback {
+		return nil, fmt.Errorf("servers: bind address %s is not loopback; corslab only serves 127.0.0.0/8 or ::1 unless Options.AllowNonLoopback is set", bind)
+	}
+	o := &Origins{Journal: &Journal{}, stop: make(chan struct{})}
+	var cert *tls.Certificate
+	if opts.TLS {
+		c, spki, err := newCertificate(ip)
+		if err != nil {
+			return nil, fmt.Errorf("servers: make certificate: %w", err)
+		}
+		cert, o.SPKI = &c, spki
+	}
+	handler := opts.API
+	if handler == nil {
+		handler = &api{stop: o.stop}
+	}
+	recorded := o.Journal.Record(handler)
+	names := [3]string{"", "", ""}
+	if opts.Names {
+		names = [3]string{"app.test", "api.test", "other.test"}
+		o.HostRule = "MAP *.test " + bind
+	}
+	handlers := [3]http.Handler{pages.Handler(), recorded, recorded}
+	servers := [3]**Server{&o.App, &o.API, &o.Other}
+	for i, h := range handlers {
+		s, err := start(ip, names[i], h, cert)
+		if err != nil {
+			o.Close()
+			return nil, fmt.Errorf("servers: start origin %d of 3: %w", i+1, err)
+		}
+		*servers[i] = s
+	}
+	return o, nil
+}
+
+func start(ip netip.Addr, name string, h http.Handler, cert *tls.Certificate) (*Server, error) {
+	l, err := net.Listen("tcp", netip.AddrPortFrom(ip, 0).String())
+	if err != nil {
+		return nil, err
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener.Close()
+	srv.Listener = l
+	scheme := "http"
+	if cert != nil {
+		srv.TLS = &tls.Config{Certificates: []tls.Certificate{*cert}}
+		srv.StartTLS()
+		scheme = "https"
+	} else {
+		srv.Start()
+	}
+	addr := l.Addr().(*net.TCPAddr)
+	host := name
+	if host == "" {
+		host = ip.String()
+		if ip.Is6() {
+			host = "[" + host + "]"
+		}
+	}
+	return &Server{
+		URL:  scheme + "://" + host + ":" + strconv.Itoa(addr.Port),
+		Addr: l.Addr().String(),
+		srv:  srv,
+	}, nil
+}
+
+// Close stops every origin and releases stalled answers; it waits for running handlers.
+func (o *Origins) Close() {
+	if o == nil || o.stop == nil {
+		return
+	}
+	select {
+	case <-o.stop:
+		return
+	default:
+		close(o.stop)
+	}
+	for _, s := range []*Server{o.App, o.API, o.Other} {
+		if s != nil {
+			s.srv.CloseClientConnections()
+			s.srv.Close()
+		}
+	}
+}
