@@ -1,0 +1,38 @@
+# corslab: `make test` and `make demo` work on a fresh Debian machine with only Go installed.
+GO      ?= go
+GINKGO  := $(GO) tool ginkgo
+OUT     := out
+
+.PHONY: test demo chrome modules lint unit specs leftovers clean
+
+## test: install what is missing, lint, run the unit tests and the specs in parallel, check nothing leaked
+test: chrome modules lint unit specs leftovers
+
+## demo: a narrated tour of the article's CORS walk-through in real Chrome
+demo: chrome modules
+	$(GO) run ./cmd/corslab demo
+
+chrome:
+	@bash scripts/install-chrome
+
+modules:
+	@$(GO) mod download
+
+lint:
+	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+unit:
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /specs)
+
+specs:
+	@mkdir -p $(OUT)
+	$(GINKGO) -p --randomize-all --timeout=10m --json-report=specs.json --output-dir=$(OUT) ./specs/...
+	@$(GO) run ./cmd/corslab summary $(OUT)/specs.json
+
+leftovers:
+	@bash scripts/leftovers
+
+clean:
+	rm -rf $(OUT)

@@ -1,0 +1,67 @@
+// Command corslab asks a real Chrome what it does with cross-origin requests.
+//
+//	corslab demo [--chrome PATH]      narrated tour of the article's CORS walk-through
+//	corslab summary REPORT.json       one-line summary of a ginkgo JSON report
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// exitError carries a process exit code through the command's error.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+const usage = `usage: corslab <command> [flags]
+
+commands:
+  demo       a narrated tour of the article's CORS walk-through in real Chrome
+  summary    summarize a ginkgo JSON report (used by make test)
+
+Run 'corslab <command> -h' for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintln(os.Stderr, "corslab:", ee.msg)
+			}
+			os.Exit(ee.code)
+		}
+		fmt.Fprintln(os.Stderr, "corslab:", err)
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return &exitError{code: 2}
+	}
+	switch args[0] {
+	case "demo":
+		return demo(ctx, args[1:], stdout, stderr)
+	case "summary":
+		return summary(args[1:], stdout)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return &exitError{code: 2, msg: fmt.Sprintf("unknown command %q", args[0])}
+}
