@@ -48,8 +48,8 @@ func TestBadRequestsNameTheField(t *testing.T) {
 		says  string
 	}{
 		{Request{Method: "GE T"}, "Method", "not an HTTP method token"},
-		{Request{Headers: []servers.Header{{"X-A", "1\r\nX-B: 2"}}}, "Headers", "header injection"},
-		{Request{Headers: []servers.Header{{"Bad Name", "1"}}}, "Headers", "invalid byte"},
+		{Request{Headers: []servers.Header{{Name: "X-A", Value: "1\r\nX-B: 2"}}}, "Headers", "header injection"},
+		{Request{Headers: []servers.Header{{Name: "Bad Name", Value: "1"}}}, "Headers", "invalid byte"},
 		{Request{API: "websocket"}, "API", "must be"},
 		{Request{URL: "ftp://127.0.0.1/"}, "URL", "absolute http"},
 		{Request{URL: "http://example.com/"}, "URL", "not loopback"},
