@@ -8,11 +8,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/remote"
 )
 
 // ChromeEnv is the environment variable that names the Chrome or Chromium binary to use.
@@ -48,18 +52,29 @@ func FindChrome(explicit string) (string, error) {
 	return "", fmt.Errorf("no Chrome or Chromium found on PATH (looked for %s): %s", strings.Join(chromeNames, ", "), InstallHint)
 }
 
-// resolveWrapper returns Debian's real Chromium binary for its /usr/bin wrapper script.
+// resolveWrapper returns the real binary behind a Debian/Ubuntu launcher
+// script (/usr/bin/chromium execs $LIBDIR/$APPNAME with extra flags and API
+// keys); any other path is returned as it is.
 func resolveWrapper(path string) string {
 	b, err := os.ReadFile(path)
 	if err != nil || !bytes.HasPrefix(b, []byte("#!")) {
 		return path
 	}
-	for _, real := range []string{"/usr/lib/chromium/chromium", "/usr/lib/chromium-browser/chromium-browser"} {
-		if bytes.Contains(b, []byte("LIBDIR=/usr/lib/"+filepath.Base(filepath.Dir(real)))) {
-			if fi, err := os.Stat(real); err == nil && fi.Mode()&0o111 != 0 {
-				return real
-			}
+	var app, libdir string
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "APPNAME="); ok {
+			app = strings.Trim(v, `"' `)
 		}
+		if v, ok := strings.CutPrefix(line, "LIBDIR="); ok {
+			libdir = strings.Trim(v, `"' `)
+		}
+	}
+	if app == "" || libdir == "" {
+		return path
+	}
+	real := filepath.Join(strings.ReplaceAll(libdir, "$APPNAME", app), app)
+	if fi, err := os.Stat(real); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+		return real
 	}
 	return path
 }
@@ -88,19 +103,32 @@ type browser struct {
 	cancel      context.CancelFunc
 	cancelAlloc context.CancelFunc
 	dir         string // our temp folder: profile and Chrome's TMPDIR; removed on close
-	path        string
+	path        string // the binary, or the DevTools URL of an attached browser
 	version     string
-	pid         int
+	pid         int  // 0 for an attached browser
+	remote      bool // attached: corslab never closes it, only its own tabs
 }
 
 // launchConfig is what the browser must know about the origins.
 type launchConfig struct {
 	path         string
+	remoteURL    string // attach to this DevTools URL instead of launching
 	hostRule     string
 	spki         string
 	extraFlags   map[string]any
 	thirdParty   bool // allow third-party cookies
 	startTimeout time.Duration
+}
+
+// tempPrefix names corslab's Chrome folders in the temp dir.
+const tempPrefix = "corslab-chrome-"
+
+// start launches Chrome, or attaches to the one at cfg.remoteURL.
+func start(ctx context.Context, cfg launchConfig) (*browser, error) {
+	if cfg.remoteURL != "" {
+		return attach(ctx, cfg)
+	}
+	return launch(ctx, cfg)
 }
 
 // launch starts Chrome with web security on and the flags CHROME.md measured.
@@ -109,7 +137,8 @@ func launch(ctx context.Context, cfg launchConfig) (*browser, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "corslab-chrome-")
+	sweepStale()
+	dir, err := os.MkdirTemp("", tempPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("make chrome temp folder: %w", err)
 	}
@@ -137,7 +166,6 @@ func launch(ctx context.Context, cfg launchConfig) (*browser, error) {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-default-browser-check", true),
 		chromedp.Flag("password-store", "basic"),
 		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
 			if cmd.SysProcAttr == nil {
@@ -152,6 +180,23 @@ func launch(ctx context.Context, cfg launchConfig) (*browser, error) {
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox)
 	}
+	opts = append(opts, siteFlags(cfg)...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancel := chromedp.NewContext(allocCtx)
+	b := &browser{ctx: bctx, cancel: cancel, cancelAlloc: cancelAlloc, dir: dir, path: cfg.path, version: version}
+	if err := b.first(ctx, cfg.startTimeout); err != nil {
+		b.close()
+		return nil, fmt.Errorf("launch %s (%s): %w", cfg.path, version, err)
+	}
+	if c := chromedp.FromContext(bctx); c != nil && c.Browser != nil && c.Browser.Process() != nil {
+		b.pid = c.Browser.Process().Pid
+	}
+	return b, nil
+}
+
+// siteFlags are the flags that connect Chrome to corslab's origins.
+func siteFlags(cfg launchConfig) []chromedp.ExecAllocatorOption {
+	var opts []chromedp.ExecAllocatorOption
 	if cfg.hostRule != "" {
 		opts = append(opts, chromedp.Flag("host-resolver-rules", cfg.hostRule))
 	}
@@ -162,48 +207,72 @@ func launch(ctx context.Context, cfg launchConfig) (*browser, error) {
 	for k, v := range cfg.extraFlags {
 		opts = append(opts, chromedp.Flag(k, v))
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	return opts
+}
+
+// attach connects to a Chrome that already runs (a browser service, or one
+// started with --remote-debugging-port). Its flags are its own: names and
+// certificates need the remote Chrome started with the matching flags.
+func attach(ctx context.Context, cfg launchConfig) (*browser, error) {
+	allocCtx, cancelAlloc := remote.NewAllocator(context.Background(), cfg.remoteURL)
 	bctx, cancel := chromedp.NewContext(allocCtx)
-	b := &browser{ctx: bctx, cancel: cancel, cancelAlloc: cancelAlloc, dir: dir, path: cfg.path, version: version}
-	// The first Do binds Chrome's life to bctx, so it cannot take the caller's
-	// deadline; the caller's ctx bounds it from outside.
-	timeout := cfg.startTimeout
+	b := &browser{ctx: bctx, cancel: cancel, cancelAlloc: cancelAlloc, path: cfg.remoteURL, remote: true}
+	if err := b.first(ctx, cfg.startTimeout); err != nil {
+		b.close()
+		return nil, fmt.Errorf("attach to the browser at %s: %w", cfg.remoteURL, err)
+	}
+	v, err := chromedp.CallBrowser(bctx, cdpbrowser.GetVersion, cdp.Empty{})
+	if err != nil {
+		b.close()
+		return nil, fmt.Errorf("attach to the browser at %s: Browser.getVersion: %w", cfg.remoteURL, err)
+	}
+	b.version = v.Product + " (attached)"
+	return b, nil
+}
+
+// first runs the first action, which binds Chrome's life to b.ctx; so it
+// cannot take the caller's deadline, and ctx bounds it from outside.
+func (b *browser) first(ctx context.Context, timeout time.Duration) error {
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
 	started := make(chan error, 1)
-	go func() { started <- chromedp.Do(bctx) }()
+	go func() { started <- chromedp.Do(b.ctx) }()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
-	case err = <-started:
+	case err := <-started:
+		return err
 	case <-ctx.Done():
-		err = ctx.Err()
+		return ctx.Err()
 	case <-t.C:
-		err = fmt.Errorf("no answer after %s", timeout)
+		return fmt.Errorf("no answer after %s", timeout)
 	}
-	if err != nil {
-		b.close()
-		return nil, fmt.Errorf("launch %s (%s): %w", cfg.path, version, err)
-	}
-	if c := chromedp.FromContext(bctx); c != nil && c.Browser != nil && c.Browser.Process() != nil {
-		b.pid = c.Browser.Process().Pid
-	}
-	return b, nil
 }
 
+// alive reports whether the browser still runs.
+func (b *browser) alive() bool { return b.ctx.Err() == nil }
+
 // close shuts Chrome down gracefully (Browser.close), kills its process group
-// if it does not go within a few seconds, and removes its temp folder.
+// if it does not go within a few seconds, and removes its temp folder. An
+// attached browser is left running: only corslab's tabs and contexts go.
 func (b *browser) close() error {
+	if b.remote {
+		b.cancel()
+		b.cancelAlloc()
+		return nil
+	}
 	var errs []error
 	done := make(chan error, 1)
 	go func() { done <- chromedp.Cancel(b.ctx) }()
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
 	select {
 	case err := <-done:
 		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, chromedp.ErrInvalidContext) {
 			errs = append(errs, fmt.Errorf("close chrome: %w", err))
 		}
-	case <-time.After(5 * time.Second):
+	case <-t.C:
 		errs = append(errs, errors.New("close chrome: Browser.close got no answer in 5s; killed it"))
 	}
 	b.cancel()
@@ -223,11 +292,65 @@ func (b *browser) close() error {
 // removeAllRetry removes dir, retrying briefly while a dying Chrome child still writes into it.
 func removeAllRetry(dir string) error {
 	var err error
-	for i := 0; i < 20; i++ {
+	for range 20 {
 		if err = os.RemoveAll(dir); err == nil {
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	return err
+}
+
+// sweepStale removes the folders of corslab Chromes that died with their
+// process (a SIGKILL or os.Exit skips every cleanup). A folder is stale when
+// its SingletonLock names a process that no longer runs.
+func sweepStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), tempPrefix+"*"))
+	for _, dir := range dirs {
+		target, err := os.Readlink(filepath.Join(dir, "profile", "SingletonLock"))
+		if err != nil {
+			continue // no lock yet: a Chrome may be starting; leave it
+		}
+		i := strings.LastIndexByte(target, '-')
+		pid, err := strconv.Atoi(target[i+1:])
+		if err != nil || pid <= 0 {
+			continue
+		}
+		if syscall.Kill(pid, 0) == syscall.ESRCH {
+			os.RemoveAll(dir)
+		}
+	}
+}
+
+// rss returns the resident memory of the Chrome process group, in bytes; 0
+// for an attached browser or when /proc cannot be read.
+func (b *browser) rss() int64 {
+	if b.pid <= 0 {
+		return 0
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var total int64
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if pgid, err := syscall.Getpgid(pid); err != nil || pgid != b.pid {
+			continue
+		}
+		status, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				total += kb * 1024
+			}
+		}
+	}
+	return total
 }

@@ -19,24 +19,29 @@ import (
 // info, the journal's final status): they belong to it but may come later.
 const settle = 2 * time.Second
 
+// pageMargin is the time a request leaves, after the page's own timeout, to
+// collect the browser's and the server's views.
+const pageMargin = 1500 * time.Millisecond
+
 // Session is one browser context with a tab on the page origin. Its
 // cookies and preflight cache are its own. The caller must call Close when finished.
 type Session struct {
-	env    *Env
-	tab    context.Context
-	cancel context.CancelFunc
-	cap    *capture
-	origin string
+	env     *Env
+	browser *browser // the Chrome the tab lives in
+	tab     context.Context
+	cancel  context.CancelFunc
+	cap     *capture
+	origin  string
 
 	mu sync.Mutex // one request at a time: the tab is one page
 }
 
-// NewSession opens a fresh browser context (its own cookies and preflight
-// cache) with a tab on the page origin, ready to send requests.
-func (e *Env) NewSession(ctx context.Context) (*Session, error) {
+// openSession opens a fresh browser context with a tab on the page origin.
+func (e *Env) openSession(ctx context.Context) (*Session, error) {
+	b := e.currentBrowser()
 	c := newCapture()
-	tab, cancel := chromedp.NewContext(e.browser.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(c.listen))
-	s := &Session{env: e, tab: tab, cancel: cancel, cap: c, origin: e.Origins.App.URL}
+	tab, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(c.listen))
+	s := &Session{env: e, browser: b, tab: tab, cancel: cancel, cap: c, origin: e.Origins.App.URL}
 	// The first Do creates the tab and binds it to tab, so it runs unbounded
 	// in a goroutine and ctx bounds the wait.
 	done := make(chan error, 1)
@@ -52,7 +57,7 @@ func (e *Env) NewSession(ctx context.Context) (*Session, error) {
 	}
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("harness: open a session on %s: %w", s.origin, e.explain(err))
+		return nil, fmt.Errorf("harness: open a session on %s: %w", s.origin, s.explain(err))
 	}
 	return s, nil
 }
@@ -74,7 +79,7 @@ func (s *Session) checkPage(ctx context.Context) error {
 // Origin is the page origin this session's requests come from.
 func (s *Session) Origin() string { return s.origin }
 
-func (s *Session) alive() bool { return s.tab.Err() == nil }
+func (s *Session) alive() bool { return s.tab.Err() == nil && s.browser.alive() }
 
 // Close closes the tab and disposes of its browser context.
 func (s *Session) Close() error {
@@ -150,6 +155,12 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 	if req.Body != "" {
 		pr.Body = &req.Body
 	}
+	if pr.Timeout == 0 {
+		// A server that never answers must end as "timeout" in the page, with
+		// time left to collect the other two views, not as a hung wait.
+		dl, _ := ctx.Deadline()
+		pr.Timeout = max(100, (time.Until(dl) - pageMargin).Milliseconds())
+	}
 	js, err := json.Marshal(pr)
 	if err != nil {
 		return res, fmt.Errorf("harness: encode request: %w", err)
@@ -163,7 +174,7 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 	defer cancel()
 	res.Page, err = chromedp.Run(rctx, chromedp.Evaluate[PageView]("corslab.run("+string(js)+")", chromedp.EvalAwaitPromise))
 	if err != nil {
-		return res, fmt.Errorf("harness: run %s %s in the page: %w", pr.Method, res.URL, s.env.explain(err))
+		return res, fmt.Errorf("harness: run %s %s in the page: %w", pr.Method, res.URL, s.explain(err))
 	}
 
 	// The page has its answer; now wait for Chrome's account of the same request.
@@ -171,7 +182,7 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 	case "load", "error", "timeout":
 		err = s.cap.wait(rctx, token, mark, func(_, a *Exchange) bool { return a != nil && a.Finished })
 		if err != nil {
-			return res, fmt.Errorf("harness: %w", s.env.explain(err))
+			return res, fmt.Errorf("harness: %w", s.explain(err))
 		}
 	case "abort":
 		// An abort right after send may stop the request before Chrome reports it at all.
@@ -242,9 +253,10 @@ func sameOrigin(a, b string) bool {
 }
 
 // explain turns chromedp's errors into what happened to the browser.
-func (e *Env) explain(err error) error {
-	if e.browser.ctx.Err() != nil {
-		return fmt.Errorf("the browser died or was closed (%s): %w", e.browser.path, err)
+func (s *Session) explain(err error) error {
+	if !s.browser.alive() {
+		return fmt.Errorf("%w (%s exited: %v); the next session gets a new browser: %w",
+			ErrBrowserDied, s.browser.path, context.Cause(s.browser.ctx), err)
 	}
 	return err
 }

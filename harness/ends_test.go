@@ -1,0 +1,157 @@
+package harness
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/corslab/corslab/servers"
+)
+
+func startEnv(t *testing.T, opts Options) *Env {
+	t.Helper()
+	if _, err := FindChrome(opts.ChromePath); err != nil && opts.RemoteURL == "" {
+		t.Skip(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	env, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := env.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return env
+}
+
+func TestAServerThatNeverAnswersEndsAsATimeoutInThePage(t *testing.T) {
+	env := startEnv(t, Options{WarmSessions: -1})
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+	defer cancel()
+	start := time.Now()
+	r, err := env.Do(ctx, Request{Policy: servers.Policy{AllowOrigin: []string{servers.Echo}, Stall: servers.StallResponse}})
+	if err != nil {
+		t.Fatalf("Do: %v\n%s", err, r)
+	}
+	if r.Page.Event != "timeout" || len(r.Server.Actuals()) != 1 || r.Server.Actuals()[0].Status != -1 {
+		t.Fatalf("want the page to time out and the server to see the client leave:\n%s", r)
+	}
+	if took := time.Since(start); took > 6*time.Second {
+		t.Errorf("took %s, more than the context's 6 s", took)
+	}
+}
+
+func TestABrowserThatDiesFailsItsRequestAndTheNextGetsANewOne(t *testing.T) {
+	env := startEnv(t, Options{WarmSessions: -1})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	token := NewToken()
+	go func() {
+		// Kill Chrome once the server holds the request: mid-request, by event.
+		_, err := env.Origins.Journal.Wait(ctx, token, func(es []servers.Entry) bool { return len(es) > 0 })
+		if err == nil {
+			_ = syscall.Kill(-env.currentBrowser().pid, syscall.SIGKILL)
+		}
+	}()
+	r, err := env.Do(ctx, Request{Token: token, Policy: servers.Policy{AllowOrigin: []string{servers.Echo}, Stall: servers.StallResponse}})
+	if !errors.Is(err, ErrBrowserDied) || !strings.Contains(err.Error(), "the browser died") {
+		t.Fatalf("Do while Chrome is killed: %v, want ErrBrowserDied\n%s", err, r)
+	}
+	r, err = env.Do(ctx, Request{Policy: servers.Policy{AllowOrigin: []string{servers.Echo}}})
+	if err != nil || !r.Allowed() {
+		t.Fatalf("Do after the crash: %v\n%s", err, r)
+	}
+	if env.Deaths() != 1 {
+		t.Errorf("Deaths() = %d, want 1", env.Deaths())
+	}
+}
+
+func TestWarmSessionsAreFreshContexts(t *testing.T) {
+	env := startEnv(t, Options{WarmSessions: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	set := Request{Credentials: true, Policy: servers.Policy{AllowOrigin: []string{servers.Echo}, AllowCredentials: "true", SetCookie: []string{"k=v; Path=/"}}}
+	for i := range 4 {
+		s, err := env.NewSession(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.Do(ctx, set)
+		s.Close()
+		if err != nil || !r.Allowed() || len(r.CookiesSent()) != 0 {
+			t.Fatalf("session %d saw a cookie another session set (Path=/), or failed: %v\n%s", i, err, r)
+		}
+	}
+}
+
+// TestAttachToARemoteChrome starts a separate Chromium with a DevTools port on
+// loopback and runs requests through it, as a CI job would with a browser service.
+func TestAttachToARemoteChrome(t *testing.T) {
+	path, err := FindChrome("")
+	if err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(path, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+		"--disable-quic", "--disable-component-update", "--disable-sync", "--remote-debugging-address=127.0.0.1",
+		"--remote-debugging-port=0", "--user-data-dir="+dir, "about:blank")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	// Chrome prints "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/ID" when ready.
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if _, ws, ok := strings.Cut(sc.Text(), "DevTools listening on "); ok {
+				found <- strings.TrimSpace(ws)
+				break
+			}
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+	}()
+	var wsURL string
+	select {
+	case wsURL = <-found:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the remote Chrome announced no DevTools URL in 15 s")
+	}
+	env := startEnv(t, Options{RemoteURL: wsURL})
+	if !strings.Contains(env.ChromeVersion(), "attached") {
+		t.Errorf("version %q", env.ChromeVersion())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ok, err := env.Do(ctx, Request{Policy: servers.Policy{AllowOrigin: []string{servers.Echo}}})
+	if err != nil || !ok.Allowed() {
+		t.Fatalf("allowed request through the remote Chrome: %v\n%s", err, ok)
+	}
+	bad, err := env.Do(ctx, Request{})
+	if err != nil || bad.Browser.CorsError != "MissingAllowOriginHeader" {
+		t.Fatalf("blocked request through the remote Chrome: %v\n%s", err, bad)
+	}
+	if err := env.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(cmd.Process.Pid, 0); err != nil {
+		t.Errorf("closing the Env stopped the remote Chrome: %v", err)
+	}
+}
