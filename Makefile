@@ -3,7 +3,7 @@ GO      ?= go
 GINKGO  := $(GO) tool ginkgo
 OUT     := out
 
-.PHONY: test demo chrome modules lint unit specs leftovers clean
+.PHONY: test demo bench chrome modules lint unit specs leftovers clean
 
 ## test: install what is missing, lint, run the unit tests and the specs in parallel, check nothing leaked
 test: chrome modules lint unit specs leftovers
@@ -11,6 +11,12 @@ test: chrome modules lint unit specs leftovers
 ## demo: a narrated tour of the article's CORS walk-through in real Chrome
 demo: chrome modules
 	$(GO) run ./cmd/corslab demo
+
+## bench: the fixed workload, benchstat-friendly (3 counts), then linearity and the one-line summary last
+bench: chrome modules
+	@mkdir -p $(OUT)
+	$(GO) test -run '^$$' -bench . -benchtime 200x -count 3 ./harness/bench | tee $(OUT)/bench.txt
+	$(GO) run ./cmd/corslab bench -n 200 -fresh 100 -sizes 100,500,1000
 
 chrome:
 	@bash scripts/install-chrome

@@ -322,8 +322,10 @@ func sweepStale() {
 	}
 }
 
-// rss returns the resident memory of the Chrome process group, in bytes; 0
-// for an attached browser or when /proc cannot be read.
+// rss returns the memory of the Chrome process group in bytes, as the sum of
+// each process's PSS (proportional set size: shared pages counted once, split
+// among their users; a plain sum of RSS would count the shared libraries once
+// per process); 0 for an attached browser or when /proc cannot be read.
 func (b *browser) rss() int64 {
 	if b.pid <= 0 {
 		return 0
@@ -341,12 +343,12 @@ func (b *browser) rss() int64 {
 		if pgid, err := syscall.Getpgid(pid); err != nil || pgid != b.pid {
 			continue
 		}
-		status, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		rollup, err := os.ReadFile(filepath.Join("/proc", e.Name(), "smaps_rollup"))
 		if err != nil {
 			continue
 		}
-		for _, line := range strings.Split(string(status), "\n") {
-			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		for _, line := range strings.Split(string(rollup), "\n") {
+			if v, ok := strings.CutPrefix(line, "Pss:"); ok {
 				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 				total += kb * 1024
 			}

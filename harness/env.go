@@ -133,8 +133,8 @@ func (e *Env) ChromeVersion() string { return e.currentBrowser().version }
 // ChromePath is the Chrome binary the Env launched, or the DevTools URL it attached to.
 func (e *Env) ChromePath() string { return e.currentBrowser().path }
 
-// ChromeRSS returns the resident memory of the launched Chrome's processes in
-// bytes, and the peak seen by earlier calls and by the Env's own sampling; 0
+// ChromeRSS returns the memory of the launched Chrome's processes in bytes
+// (summed PSS, so shared pages count once), and the peak seen by earlier calls and by the Env's own sampling; 0
 // for an attached browser.
 func (e *Env) ChromeRSS() (now, peak int64) {
 	now = e.currentBrowser().rss()

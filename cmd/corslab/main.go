@@ -1,6 +1,7 @@
 // Command corslab asks a real Chrome what it does with cross-origin requests.
 //
 //	corslab demo [--chrome PATH]      narrated tour of the article's CORS walk-through
+//	corslab bench [-n 200]            the benchmark workload and its one-line summary
 //	corslab summary REPORT.json       one-line summary of a ginkgo JSON report
 package main
 
@@ -26,6 +27,7 @@ const usage = `usage: corslab <command> [flags]
 
 commands:
   demo       a narrated tour of the article's CORS walk-through in real Chrome
+  bench      the fixed benchmark workload: token isolation vs a fresh context per scenario
   summary    summarize a ginkgo JSON report (used by make test)
 
 Run 'corslab <command> -h' for a command's flags.
@@ -58,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return demo(ctx, args[1:], stdout, stderr)
 	case "summary":
 		return summary(args[1:], stdout)
+	case "bench":
+		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

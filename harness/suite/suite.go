@@ -20,6 +20,11 @@ func Start(ctx context.Context, opts harness.Options) *harness.Env {
 	env, err := harness.Start(ctx, opts)
 	gomega.Expect(err).NotTo(gomega.HaveOccurred(), "corslab could not start")
 	ginkgo.DeferCleanup(func() error {
+		// Under -p every process has its own Chrome: report each one's memory.
+		if _, peak := env.ChromeRSS(); peak > 0 {
+			ginkgo.AddReportEntry("chrome memory", fmt.Sprintf("process %d: Chrome PSS %d MiB at the end of the suite",
+				ginkgo.GinkgoParallelProcess(), peak>>20), ginkgo.ReportEntryVisibilityAlways)
+		}
 		if err := env.Close(); err != nil {
 			return fmt.Errorf("corslab close: %w", err)
 		}
