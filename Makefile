@@ -2,11 +2,14 @@
 GO      ?= go
 GINKGO  := $(GO) tool ginkgo
 OUT     := out
+# Tests keep Chrome's folders in a private temp folder, so the leak checks
+# count only what this run made, even on a machine where other Chromes run.
+export TMPDIR := $(CURDIR)/$(OUT)/tmp
 
-.PHONY: test demo bench chrome modules lint unit specs leftovers clean
+.PHONY: test demo bench chrome modules lint unit specs leftovers leakcheck soak clean
 
 ## test: install what is missing, lint, run the unit tests and the specs in parallel, check nothing leaked
-test: chrome modules lint unit specs leftovers
+test: chrome modules lint unit specs leftovers leakcheck
 
 ## demo: a narrated tour of the article's CORS walk-through in real Chrome
 demo: chrome modules
@@ -17,6 +20,9 @@ bench: chrome modules
 	@mkdir -p $(OUT)
 	$(GO) test -run '^$$' -bench . -benchtime 200x -count 3 ./harness/bench | tee $(OUT)/bench.txt
 	$(GO) run ./cmd/corslab bench -n 200 -fresh 100 -sizes 100,500,1000
+
+$(TMPDIR):
+	@mkdir -p $@
 
 chrome:
 	@bash scripts/install-chrome
@@ -29,16 +35,20 @@ lint:
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
-unit:
+unit: | $(TMPDIR)
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /specs)
 
-specs:
+specs: | $(TMPDIR)
 	@mkdir -p $(OUT)
 	$(GINKGO) -p --randomize-all --timeout=10m --json-report=specs.json --output-dir=$(OUT) ./specs/...
 	@$(GO) run ./cmd/corslab summary $(OUT)/specs.json
 
 leftovers:
 	@bash scripts/leftovers
+
+## leakcheck: end runs every way they can end; nothing may be left behind
+leakcheck:
+	@bash scripts/leakcheck
 
 clean:
 	rm -rf $(OUT)
