@@ -40,11 +40,15 @@ unit: | $(TMPDIR)
 
 specs: | $(TMPDIR)
 	@mkdir -p $(OUT)
-	$(GINKGO) -p --randomize-all --timeout=10m --json-report=specs.json --output-dir=$(OUT) ./specs/...
+	$(GINKGO) -p --randomize-all --timeout=10m --skip-package=testdata --json-report=specs.json --output-dir=$(OUT) ./specs/...
 	@$(GO) run ./cmd/corslab summary $(OUT)/specs.json
 
 leftovers:
 	@bash scripts/leftovers
+
+## soak: the whole suite N times (SOAK_RUNS, default 20), parallel and randomized; names flaky specs
+soak: chrome modules
+	@bash scripts/soak $(SOAK_RUNS)
 
 ## leakcheck: end runs every way they can end; nothing may be left behind
 leakcheck:
