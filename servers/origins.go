@@ -33,6 +33,9 @@ type Options struct {
 	Bind string
 	// AllowNonLoopback lets Bind be an address other machines can reach.
 	AllowNonLoopback bool
+	// AppPort, APIPort and OtherPort fix the origins' ports (e.g. for an
+	// allow-list that names a port); 0 means any free port.
+	AppPort, APIPort, OtherPort int
 }
 
 // Origins are the running servers. The caller must call Close when finished.
@@ -94,19 +97,25 @@ func Start(opts Options) (*Origins, error) {
 	}
 	handlers := [3]http.Handler{pages.Handler(), recorded, recorded}
 	servers := [3]**Server{&o.App, &o.API, &o.Other}
+	ports := [3]int{opts.AppPort, opts.APIPort, opts.OtherPort}
+	labels := [3]string{"page origin (AppPort)", "API origin (APIPort)", "other origin (OtherPort)"}
 	for i, h := range handlers {
-		s, err := start(ip, names[i], h, cert)
+		if ports[i] < 0 || ports[i] > 65535 {
+			o.Close()
+			return nil, fmt.Errorf("servers: %s: port %d is not 0-65535", labels[i], ports[i])
+		}
+		s, err := start(ip, ports[i], names[i], h, cert)
 		if err != nil {
 			o.Close()
-			return nil, fmt.Errorf("servers: start origin %d of 3: %w", i+1, err)
+			return nil, fmt.Errorf("servers: start the %s: %w", labels[i], err)
 		}
 		*servers[i] = s
 	}
 	return o, nil
 }
 
-func start(ip netip.Addr, name string, h http.Handler, cert *tls.Certificate) (*Server, error) {
-	l, err := net.Listen("tcp", netip.AddrPortFrom(ip, 0).String())
+func start(ip netip.Addr, port int, name string, h http.Handler, cert *tls.Certificate) (*Server, error) {
+	l, err := net.Listen("tcp", netip.AddrPortFrom(ip, uint16(port)).String())
 	if err != nil {
 		return nil, err
 	}

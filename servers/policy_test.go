@@ -137,3 +137,37 @@ func TestServersBindLoopbackOnly(t *testing.T) {
 		t.Errorf("named TLS origins: %+v %+v %q %q", o.App, o.API, o.SPKI, o.HostRule)
 	}
 }
+
+func TestBadPortsSayWhichOrigin(t *testing.T) {
+	busy, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	_, port, _ := strings.Cut(busy.API.Addr, ":")
+	n := 0
+	for _, c := range port {
+		n = n*10 + int(c-'0')
+	}
+	cases := []struct {
+		opts Options
+		says []string
+	}{
+		{Options{APIPort: n}, []string{"API origin (APIPort)", "address already in use"}},
+		{Options{AppPort: -1}, []string{"page origin (AppPort)", "not 0-65535"}},
+		{Options{OtherPort: 70000}, []string{"other origin (OtherPort)", "not 0-65535"}},
+	}
+	for _, c := range cases {
+		o, err := Start(c.opts)
+		if err == nil {
+			o.Close()
+			t.Errorf("%+v: no error", c.opts)
+			continue
+		}
+		for _, s := range c.says {
+			if !strings.Contains(err.Error(), s) {
+				t.Errorf("%+v: %q does not say %q", c.opts, err, s)
+			}
+		}
+	}
+}
