@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/corslab/corslab/harness/model"
 	"github.com/corslab/corslab/servers"
@@ -23,6 +24,15 @@ type Result struct {
 	// Notes are things the harness noticed while correlating the views, such
 	// as a view that did not complete in time.
 	Notes []string
+	// Timing is where the request's time went, measured from Go.
+	Timing Timing
+}
+
+// Timing splits one Do into its phases.
+type Timing struct {
+	Page    time.Duration // from sending the description to the page until its callback's answer arrived
+	Browser time.Duration // then until Chrome's events for the request were complete
+	Server  time.Duration // then until the server's journal was final
 }
 
 // PageView is what the page's JavaScript saw.

@@ -172,11 +172,14 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 
 	rctx, cancel := s.bind(ctx)
 	defer cancel()
+	t0 := time.Now()
 	res.Page, err = chromedp.Run(rctx, chromedp.Evaluate[PageView]("corslab.run("+string(js)+")", chromedp.EvalAwaitPromise))
 	if err != nil {
 		return res, fmt.Errorf("harness: run %s %s in the page: %w", pr.Method, res.URL, s.explain(err))
 	}
 
+	res.Timing.Page = time.Since(t0)
+	t0 = time.Now()
 	// The page has its answer; now wait for Chrome's account of the same request.
 	switch res.Page.Event {
 	case "load", "error", "timeout":
@@ -190,6 +193,8 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 		_ = s.cap.wait(sctx, token, mark, func(_, a *Exchange) bool { return a != nil && a.Finished })
 		scancel()
 	}
+	res.Timing.Browser = time.Since(t0)
+	t0 = time.Now()
 	if res.Server.Recorded {
 		// Every answer the server started is final before the browser ends the
 		// request, except a stalled one, which ends when the client leaves.
@@ -208,12 +213,15 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 			res.Notes = append(res.Notes, "the server was still answering when the views were collected")
 		}
 	}
+	res.Timing.Server = time.Since(t0)
+	t0 = time.Now()
 	// Extra-info events (raw headers, cookies, blocked status) trail the end.
 	sctx, scancel := context.WithTimeout(rctx, settle)
 	werr := s.cap.wait(sctx, token, mark, func(p, a *Exchange) bool {
 		return browserComplete(res.Server, p, a)
 	})
 	scancel()
+	res.Timing.Browser += time.Since(t0)
 	res.Browser.Preflight, res.Browser.Actual = s.cap.view(token, mark)
 	if werr != nil && ctx.Err() == nil {
 		res.Notes = append(res.Notes, "Chrome's events for this request were incomplete after "+settle.String())
