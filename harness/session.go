@@ -243,11 +243,18 @@ func browserComplete(sv ServerView, pre, actual *Exchange) bool {
 	if len(sv.Preflights()) > 0 && (pre == nil || pre.Status == 0 && !pre.Finished) {
 		return false
 	}
-	if len(sv.Actuals()) > 0 {
+	if acts := sv.Actuals(); len(acts) > 0 {
 		if actual == nil || !actual.OnWire {
 			return false
 		}
-		if actual.Status == 0 && !actual.Canceled && actual.ErrorText == "" {
+		// The server answered, so Chrome saw a status: for a response CORS
+		// blocked, it comes only in responseReceivedExtraInfo, which can
+		// trail loadingFailed. Wait for it unless the page gave up first.
+		answered := false
+		for _, e := range acts {
+			answered = answered || e.Status > 0
+		}
+		if answered && actual.Status == 0 && !actual.Canceled {
 			return false
 		}
 	}
