@@ -235,4 +235,3 @@ func expectedKinds(r harness.Result) []string {
 	}
 	return append(kinds, lab.KindCallback)
 }
-
