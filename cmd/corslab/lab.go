@@ -96,7 +96,15 @@ func labShot(ctx context.Context, l *lab.Lab, s shot) ([]byte, error) {
 		return nil, err
 	}
 	if s.selector == "" {
-		return chromedp.Run(tab, chromedp.FullScreenshot(100))
+		// The whole page at its own height, so the sticky Run bar sits at the end.
+		h, err := chromedp.Run(tab, chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
+		if err != nil {
+			return nil, err
+		}
+		if err := chromedp.Do(tab, chromedp.EmulateViewport(1400, h)); err != nil {
+			return nil, err
+		}
+		return chromedp.Run(tab, chromedp.CaptureScreenshot())
 	}
 	return chromedp.Run(tab, chromedp.Screenshot(s.selector))
 }
