@@ -175,12 +175,14 @@
     $("results").setAttribute("data-state", "running");
     $("status").textContent = text;
     $("run").disabled = true;
+    $("mine").disabled = true;
     $("repeat").disabled = true;
     document.querySelectorAll(".preset-list button").forEach(function (b) { b.disabled = true; });
   }
 
   function idle() {
     $("run").disabled = false;
+    $("mine").disabled = false;
     $("repeat").disabled = !state.last;
     document.querySelectorAll(".preset-list button").forEach(function (b) { b.disabled = false; });
   }
@@ -200,6 +202,48 @@
       share(run.query);
       idle();
     }, failed);
+  }
+
+  // runHere runs the scenario in corslab's Chrome and, from this page, in the
+  // visitor's own browser, then compares the two. This browser cannot tell a
+  // page why it blocked; the server's journal says what reached it.
+  function runHere() {
+    var req = readForm(), before = state.last;
+    return runOne({ request: req }, "Running in corslab's Chrome, then in this browser…").then(function () {
+      if (!state.last || state.last === before) return;
+      var chrome = state.last;
+      busy("Running the same request from this page in your browser…");
+      return api("plan", { request: req }).then(function (plan) {
+        return corslab.run(JSON.parse(JSON.stringify(plan.description))).then(function (view) {
+          return api("journal?token=" + encodeURIComponent(plan.token)).then(function (journal) {
+            $("results").appendChild(drawHere(view, journal, chrome));
+            $("results").setAttribute("data-state", "done");
+            $("status").textContent = "Done: compared with your browser.";
+            idle();
+          });
+        });
+      }).catch(failed);
+    });
+  }
+
+  function drawHere(view, journal, chrome) {
+    var art = document.createElement("article");
+    art.className = "run here";
+    art.id = "here";
+    var chromePre = chrome.preflighted ? 1 : 0;
+    var same = view.event === chrome.page.event && view.status === chrome.page.status && journal.preflights === chromePre;
+    art.setAttribute("data-same", same ? "true" : "false");
+    art.innerHTML = "<h3>The same request from this page, in your browser</h3>" +
+      '<dl class="views"><dt>Your browser</dt><dd>' + esc(navigator.userAgent) + "</dd>" +
+      "<dt>The page saw</dt><dd>" + esc(pageWords(view)) + "</dd>" +
+      "<dt>The server received</dt><dd>" + esc(journal.lines.join(";  ") || "nothing") + "</dd></dl>" +
+      '<p class="' + (same ? "cache live" : "warn") + '">' + (same
+        ? "Your browser behaved as corslab's Chrome did: the same callback, the same status, " + (chromePre ? "a preflight." : "no preflight.")
+        : "Your browser behaved differently from corslab's Chrome (" + esc(chrome.page.event) + ", status " + chrome.page.status + ", " +
+          chromePre + " preflight): compare the server's lines above with the diagram.") + "</p>" +
+      '<p class="help">A page cannot read why a browser refused a response (that is on purpose: ' +
+      "it would leak what the other origin said). The reason in the verdict above comes from corslab's Chrome over the DevTools protocol.</p>";
+    return art;
   }
 
   function runPreset(id) {
@@ -405,6 +449,11 @@
       mark("");
       $("preset-say").textContent = "";
       runOne({ request: readForm() }, "Running in Chrome…");
+    });
+    $("mine").addEventListener("click", function () {
+      mark("");
+      $("preset-say").textContent = "";
+      runHere();
     });
     $("repeat").addEventListener("click", function () {
       if (!state.last) return;

@@ -113,6 +113,27 @@ var _ = Describe("the teaching lab", Ordered, func() {
 		Expect(shown.Runs[0].Reason).To(ContainSubstring("credentials"))
 	}, within)
 
+	It("runs the form's request in the visitor's own browser too, and compares", func(ctx SpecContext) {
+		// Here the visitor's browser is a tab of the lab's Chrome: both runs must agree.
+		req := harness.Request{Method: "DELETE", Policy: servers.Policy{AllowOrigin: []string{servers.Echo}}}
+		tab := openLab(ctx, l, l.ShareURL(req))
+		waitLab(ctx, tab)
+		Expect(chromedp.Do(tab, chromedp.Click("#mine"))).To(Succeed())
+		shown := waitLab(ctx, tab)
+		here, err := chromedp.Run(tab, chromedp.Evaluate[map[string]string](`({same: document.getElementById("here").dataset.same,
+			text: document.getElementById("here").textContent})`))
+		Expect(err).NotTo(HaveOccurred())
+
+		r, err := env.Do(ctx, req)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r).To(matchers.BeBlockedWith("MethodDisallowedByPreflightResponse", "DELETE"))
+		Expect(shown.Runs).To(HaveLen(1))
+		expectDrawn(shown.Runs[0], r, "corslab's run")
+		Expect(here["same"]).To(Equal("true"), here["text"])
+		Expect(here["text"]).To(ContainSubstring("onerror, status 0"))
+		Expect(here["text"]).To(ContainSubstring("OPTIONS → 204  (preflight)"), "the journal of the visitor's run")
+	}, within)
+
 	It("answers only its own origin: a page on another origin cannot use the lab API", func(ctx SpecContext) {
 		// This process's page origin is another origin than the lab's.
 		r, err := env.Do(ctx, harness.Request{API: harness.Fetch, URL: l.Env().Origins.App.URL + "/lab/api/presets"})
@@ -150,7 +171,7 @@ const readLab = `(() => {
   return {
     state: res.dataset.state,
     asSaid: check ? check.dataset.asSaid : "",
-    runs: [...res.querySelectorAll(".run")].map(run => ({
+    runs: [...res.querySelectorAll(".run:not(.here)")].map(run => ({
       token: run.dataset.token, corsError: run.dataset.corsError, allowed: run.dataset.allowed,
       verdict: run.querySelector(".verdict-head").textContent,
       reason: run.querySelector(".reason").textContent,

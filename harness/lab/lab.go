@@ -122,6 +122,45 @@ func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, NewRun(res))
+	case "plan":
+		// For running the scenario in the visitor's own browser too.
+		if !post() {
+			return
+		}
+		var in struct {
+			Request harness.Request `json:"request"`
+		}
+		if err := readJSON(r, &in); err != nil {
+			jsonError(w, http.StatusBadRequest, err)
+			return
+		}
+		in.Request.Token = ""
+		if err := check(in.Request); err != nil {
+			jsonError(w, http.StatusBadRequest, err)
+			return
+		}
+		plan, err := env.Plan(in.Request)
+		if err != nil {
+			jsonError(w, http.StatusBadRequest, err)
+			return
+		}
+		writeJSON(w, plan)
+	case "journal":
+		token := r.URL.Query().Get("token")
+		if err := (harness.Request{Token: token}).Validate(false); err != nil || token == "" {
+			jsonError(w, http.StatusBadRequest, fmt.Errorf("journal: token %q is not a token", token))
+			return
+		}
+		// The page has its answer; the server's last status may trail it by a moment.
+		entries, _ := env.Origins.Journal.Wait(ctx, token, func(es []servers.Entry) bool {
+			for _, e := range es {
+				if e.Status == 0 {
+					return false
+				}
+			}
+			return true
+		})
+		writeJSON(w, Journal{Lines: journalLines(entries), Preflights: len(harness.ServerView{Entries: entries}.Preflights()), Requests: len(entries)})
 	case "step":
 		if !post() {
 			return
@@ -221,7 +260,24 @@ func NewRun(res harness.Result) Run {
 		v, ok := p.ResponseHeaders["access-control-max-age"]
 		out.CacheSeconds = model.PreflightCacheSeconds(v, ok)
 	}
-	for _, e := range res.Server.Entries {
+	out.Server = journalLines(res.Server.Entries)
+	if !res.Server.Recorded {
+		out.Server = []string{"not recorded"}
+	}
+	return out
+}
+
+// Journal is what the API origin received for one token, for a run in the visitor's browser.
+type Journal struct {
+	Lines      []string `json:"lines"`
+	Preflights int      `json:"preflights"`
+	Requests   int      `json:"requests"`
+}
+
+// journalLines says what the server received, one line per request.
+func journalLines(entries []servers.Entry) []string {
+	var out []string
+	for _, e := range entries {
 		line := e.Method + " → " + fmt.Sprint(e.Status)
 		if e.Status == -1 {
 			line = e.Method + " → (the client left)"
@@ -232,10 +288,7 @@ func NewRun(res harness.Result) Run {
 		for _, c := range e.Cookies {
 			line += "  cookie " + c.Name
 		}
-		out.Server = append(out.Server, line)
-	}
-	if !res.Server.Recorded {
-		out.Server = []string{"not recorded"}
+		out = append(out, line)
 	}
 	return out
 }
