@@ -90,11 +90,11 @@ func ParseQuery(q url.Values) (harness.Request, error) {
 			r.Method = v
 		case paramHeader:
 			for _, hv := range values {
-				n, val, ok := strings.Cut(hv, ":")
-				if !ok {
-					return r, fmt.Errorf("scenario parameter %q = %q: not Name:Value", key, hv)
+				h, err := servers.ParseHeader(hv)
+				if err != nil {
+					return r, fmt.Errorf("scenario parameter %q: %w", key, err)
 				}
-				r.Headers = append(r.Headers, servers.Header{Name: n, Value: strings.TrimLeft(val, " ")})
+				r.Headers = append(r.Headers, h)
 			}
 		case paramBody:
 			r.Body = v
