@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/servers"
 )
 
 // The lifelines of the sequence diagram.
@@ -88,10 +89,22 @@ func Diagram(r harness.Result) []Arrow {
 		out = append(out, Arrow{From: Browser, To: Browser, Kind: KindNeverSent, Label: method + " never sent: Chrome stopped it before the wire"})
 	default:
 		out = append(out, Arrow{From: Browser, To: Server, Kind: KindRequest, Label: a.Method + " " + pathOf(a.URL), Headers: harness.HeaderLines(a.RequestHeaders, true)})
+		answered := answeredEntry(r)
 		switch {
 		case a.Status > 0:
 			out = append(out, Arrow{From: Server, To: Browser, Kind: KindResponse, Label: statusLine(a.Status),
 				Headers: harness.HeaderLines(a.ResponseHeaders, false), Bad: b.CorsError != ""})
+		case answered != nil:
+			// Chrome's account of a blocked response (responseReceivedExtraInfo)
+			// can trail the failure and miss the Result; the server's journal
+			// says it answered, and Policy.Answer is what it sent.
+			_, h := r.Request.Policy.Answer(false, answered.Origin(), r.Token)
+			lower := map[string]string{}
+			for k, v := range h {
+				lower[strings.ToLower(k)] = strings.Join(v, "\n")
+			}
+			out = append(out, Arrow{From: Server, To: Browser, Kind: KindResponse, Label: statusLine(answered.Status) + " (from the server's journal)",
+				Headers: harness.HeaderLines(lower, false), Bad: b.CorsError != ""})
 		default:
 			out = append(out, Arrow{From: Server, To: Browser, Kind: KindNoAnswer, Label: orElse(a.ErrorText, "no answer"), Bad: true})
 		}
@@ -171,4 +184,14 @@ func trunc(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n]) + "…"
+}
+
+// answeredEntry is the server's answered actual request of r, or nil.
+func answeredEntry(r harness.Result) *servers.Entry {
+	for _, e := range r.Server.Actuals() {
+		if e.Status > 0 {
+			return &e
+		}
+	}
+	return nil
 }
