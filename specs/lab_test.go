@@ -139,7 +139,15 @@ var _ = Describe("the teaching lab", Ordered, func() {
 		r, err := env.Do(ctx, harness.Request{API: harness.Fetch, URL: l.Env().Origins.App.URL + "/lab/api/presets"})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(r).To(matchers.BeBlockedWith("MissingAllowOriginHeader"))
-		Expect(r.Browser.Actual.Status).To(Equal(http.StatusForbidden), "the lab refused it, not only the browser")
+		// The lab itself refuses it too (not only the browser hides the answer):
+		// the same request with that page's Origin, straight from Go.
+		hr, err := http.NewRequestWithContext(ctx, http.MethodGet, l.Env().Origins.App.URL+"/lab/api/presets", nil)
+		Expect(err).NotTo(HaveOccurred())
+		hr.Header.Set("Origin", env.Origins.App.URL)
+		resp, err := http.DefaultClient.Do(hr)
+		Expect(err).NotTo(HaveOccurred())
+		resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusForbidden))
 	}, within)
 })
 
