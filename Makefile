@@ -5,6 +5,8 @@ OUT     := out
 # Tests keep Chrome's folders in a private temp folder, so the leak checks
 # count only what this run made, even on a machine where other Chromes run.
 export TMPDIR := $(CURDIR)/$(OUT)/tmp
+# Every go command needs it, lint and demo included, from a clean checkout on.
+$(shell mkdir -p $(TMPDIR))
 
 .PHONY: test demo bench lab screenshots chrome modules lint unit specs leftovers leakcheck soak clean
 
