@@ -25,7 +25,9 @@
     { key: "Stall", label: "Stall the answer", kind: "select", options: [["", "no, answer at once"], ["headers", "send the headers, hold the body"], ["response", "send nothing"]] }
   ];
 
-  var state = { presets: [], pageOrigin: "", last: null, cache: {}, timer: null };
+  // shown counts the answers drawn (#results' data-shown), so a reader (or a
+  // test) can tell a new answer from the previous one.
+  var state = { presets: [], pageOrigin: "", last: null, cache: {}, timer: null, shown: 0 };
 
   // ---- the form ----------------------------------------------------------
 
@@ -217,6 +219,7 @@
         return corslab.run(JSON.parse(JSON.stringify(plan.description))).then(function (view) {
           return api("journal?token=" + encodeURIComponent(plan.token)).then(function (journal) {
             $("results").appendChild(drawHere(view, journal, chrome));
+            $("results").setAttribute("data-shown", String(++state.shown));
             $("results").setAttribute("data-state", "done");
             $("status").textContent = "Done: compared with your browser.";
             idle();
@@ -293,6 +296,7 @@
     $("snippet").textContent = last.snippet;
     $("server-headers").textContent = last.responseHeaders;
     $("take").hidden = false;
+    out.setAttribute("data-shown", String(++state.shown));
     out.setAttribute("data-state", "done");
     $("status").textContent = runs.length === 1 ? "Done: " + last.verdict : "Done: " + runs.length + " requests. Last: " + last.verdict;
     tick();

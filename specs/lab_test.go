@@ -39,7 +39,7 @@ var _ = Describe("the teaching lab", Ordered, func() {
 		func(ctx SpecContext, id string) {
 			tab := openLab(ctx, l, l.URL())
 			Expect(chromedp.Do(tab, chromedp.Click("#preset-"+id))).To(Succeed())
-			shown := waitLab(ctx, tab)
+			shown := waitLab(ctx, tab, 1)
 			Expect(shown.AsSaid).To(Equal("true"), "the lab says %s does not behave as the article says", id)
 
 			s, err := env.NewSession(ctx)
@@ -72,7 +72,7 @@ var _ = Describe("the teaching lab", Ordered, func() {
 			chromedp.SetValue("#p-MaxAge", "600"),
 			chromedp.Click("#run"),
 		)).To(Succeed())
-		first := waitLab(ctx, tab)
+		first := waitLab(ctx, tab, 1)
 
 		req := harness.Request{API: harness.Fetch, Method: "PUT", Body: `{"a":1}`,
 			Headers: []servers.Header{{Name: "Content-Type", Value: "application/json"}, {Name: "X-Trace", Value: "1"}},
@@ -86,7 +86,7 @@ var _ = Describe("the teaching lab", Ordered, func() {
 		Expect(first.Runs[0].Cache).To(MatchRegexp(`expires in (10 min 0|9 min \d+) s`), "a countdown from Max-Age 600")
 
 		Expect(chromedp.Do(tab, chromedp.Click("#repeat"))).To(Succeed())
-		again := waitLab(ctx, tab)
+		again := waitLab(ctx, tab, 2)
 		req.Token = r1.Token
 		r2, err := env.Do(ctx, req)
 		Expect(err).NotTo(HaveOccurred())
@@ -100,7 +100,7 @@ var _ = Describe("the teaching lab", Ordered, func() {
 	It("restores and runs a shared scenario from its URL", func(ctx SpecContext) {
 		req := harness.Request{Credentials: true, Policy: servers.Policy{AllowOrigin: []string{"*"}}}
 		tab := openLab(ctx, l, l.ShareURL(req))
-		shown := waitLab(ctx, tab)
+		shown := waitLab(ctx, tab, 1)
 		creds, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.getElementById("credentials").checked`))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(creds).To(BeTrue(), "the form shows the shared scenario")
@@ -117,9 +117,10 @@ var _ = Describe("the teaching lab", Ordered, func() {
 		// Here the visitor's browser is a tab of the lab's Chrome: both runs must agree.
 		req := harness.Request{Method: "DELETE", Policy: servers.Policy{AllowOrigin: []string{servers.Echo}}}
 		tab := openLab(ctx, l, l.ShareURL(req))
-		waitLab(ctx, tab)
+		waitLab(ctx, tab, 1)
 		Expect(chromedp.Do(tab, chromedp.Click("#mine"))).To(Succeed())
-		shown := waitLab(ctx, tab)
+		// Run here too draws corslab's answer (2), then this browser's (3).
+		shown := waitLab(ctx, tab, 3)
 		here, err := chromedp.Run(tab, chromedp.Evaluate[map[string]string](`({same: document.getElementById("here").dataset.same,
 			text: document.getElementById("here").textContent})`))
 		Expect(err).NotTo(HaveOccurred())
@@ -201,12 +202,15 @@ func openLab(ctx context.Context, l *lab.Lab, url string) context.Context {
 	return tab
 }
 
-// waitLab waits for the running run to end and reads the page.
-func waitLab(ctx context.Context, tab context.Context) labView {
+// waitLab waits until the lab has drawn its shown-th answer (or an error)
+// and reads the page. A click's handler may run after the click action
+// returns, so the count, not the state alone, tells a new answer from the last.
+func waitLab(ctx context.Context, tab context.Context, shown int) labView {
 	GinkgoHelper()
-	// The state is "running" from the click until the answer is drawn.
-	_, err := chromedp.Run(tab, chromedp.Poll[bool](`document.getElementById("results").dataset.state === "done" ||
-		document.getElementById("results").dataset.state === "error"`))
+	_, err := chromedp.Run(tab, chromedp.Poll[bool](fmt.Sprintf(`(() => {
+		const r = document.getElementById("results");
+		return r.dataset.state === "error" || r.dataset.state === "done" && Number(r.dataset.shown) >= %d;
+	})()`, shown)))
 	Expect(err).NotTo(HaveOccurred())
 	v, err := chromedp.Run(tab, chromedp.Evaluate[labView](readLab))
 	Expect(err).NotTo(HaveOccurred())
