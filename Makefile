@@ -5,8 +5,10 @@ OUT     := out
 # Tests keep Chrome's folders in a private temp folder, so the leak checks
 # count only what this run made, even on a machine where other Chromes run.
 export TMPDIR := $(CURDIR)/$(OUT)/tmp
+# Every go command needs it, lint and demo included, from a clean checkout on.
+$(shell mkdir -p $(TMPDIR))
 
-.PHONY: test demo bench chrome modules lint unit specs leftovers leakcheck soak clean
+.PHONY: test demo bench lab screenshots chrome modules lint unit specs leftovers leakcheck soak clean
 
 ## test: install what is missing, lint, run the unit tests and the specs in parallel, check nothing leaked
 test: chrome modules lint unit specs leftovers leakcheck
@@ -23,6 +25,14 @@ bench: chrome modules
 
 $(TMPDIR):
 	@mkdir -p $@
+
+## lab: serve the interactive teaching lab on the page origin (Ctrl-C stops it)
+lab: chrome modules | $(TMPDIR)
+	$(GO) run ./cmd/corslab demo --serve
+
+## screenshots: drive the lab headless and write the PNGs README shows into docs/
+screenshots: chrome modules | $(TMPDIR)
+	$(GO) run ./cmd/corslab demo --screenshots docs
 
 chrome:
 	@bash scripts/install-chrome

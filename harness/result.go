@@ -342,6 +342,17 @@ func writeExchange(sb *strings.Builder, e *Exchange, preflight bool) {
 
 // corsHeaders formats the CORS-relevant headers of h in a fixed order, then any X- headers.
 func corsHeaders(h map[string]string, request bool) string {
+	parts := HeaderLines(h, request)
+	if len(parts) == 0 {
+		return "(no CORS headers)"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// HeaderLines returns the headers of h a transcript shows, as "Name: value"
+// lines: the CORS-relevant ones in a fixed order, then X- headers and (for a
+// request) the headers the page set; repeated values are joined with " | ".
+func HeaderLines(h map[string]string, request bool) []string {
 	var parts []string
 	seen := map[string]bool{}
 	for _, k := range headerOrder {
@@ -360,10 +371,7 @@ func corsHeaders(h map[string]string, request bool) string {
 	for _, k := range rest {
 		parts = append(parts, http.CanonicalHeaderKey(k)+": "+h[k])
 	}
-	if len(parts) == 0 {
-		return "(no CORS headers)"
-	}
-	return strings.Join(parts, ", ")
+	return parts
 }
 
 // isCustomRequestHeader reports whether a request header was set by the page rather than by Chrome.

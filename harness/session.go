@@ -115,6 +115,23 @@ type pageRequest struct {
 	UploadListener bool        `json:"uploadListener,omitempty"`
 }
 
+// pageRequest describes req for corslab.run, sent to url.
+func (req Request) pageRequest(url string) pageRequest {
+	pr := pageRequest{API: req.API, Environment: req.Environment, Method: req.method(), URL: url,
+		Headers: [][2]string{}, Credentials: req.Credentials, Mode: req.Mode,
+		Timeout: req.Timeout.Milliseconds(), Abort: req.Abort, UploadListener: req.UploadListener}
+	if pr.API == "" {
+		pr.API = XHR
+	}
+	for _, h := range req.Headers {
+		pr.Headers = append(pr.Headers, [2]string{h.Name, h.Value})
+	}
+	if req.Body != "" {
+		pr.Body = &req.Body
+	}
+	return pr
+}
+
 // Do sends req from the session's page and returns the three views of it.
 // It is bounded by ctx (or Options.RequestTimeout when ctx has no deadline).
 func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
@@ -143,18 +160,7 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 	res.Server.Recorded = req.URL == "" || sameOrigin(req.URL, o.API.URL) || sameOrigin(req.URL, o.Other.URL)
 	res.Request.Token = token
 
-	pr := pageRequest{API: req.API, Environment: req.Environment, Method: req.method(), URL: res.URL,
-		Headers: [][2]string{}, Credentials: req.Credentials, Mode: req.Mode,
-		Timeout: req.Timeout.Milliseconds(), Abort: req.Abort, UploadListener: req.UploadListener}
-	if pr.API == "" {
-		pr.API = XHR
-	}
-	for _, h := range req.Headers {
-		pr.Headers = append(pr.Headers, [2]string{h.Name, h.Value})
-	}
-	if req.Body != "" {
-		pr.Body = &req.Body
-	}
+	pr := req.pageRequest(res.URL)
 	if pr.Timeout == 0 {
 		// A server that never answers must end as "timeout" in the page, with
 		// time left to collect the other two views, not as a hung wait.

@@ -1,5 +1,6 @@
 // Package pages holds the HTML and JavaScript the page origin serves: cors.js
-// (the article's createCORSRequest and the request runner) and the page that loads it.
+// (the article's createCORSRequest and the request runner), the page that
+// loads it, and the teaching lab's page.
 package pages
 
 import (
@@ -7,16 +8,22 @@ import (
 	"net/http"
 )
 
-//go:embed cors.js index.html
+//go:embed cors.js index.html lab.html lab.css lab.js
 var files embed.FS
 
-// Handler serves the page origin's files: "/" is the runner page, "/cors.js" its script.
+// Handler serves the page origin's files: "/" is the runner page, "/cors.js"
+// its script, "/lab" the teaching lab (lab.html, lab.css, lab.js).
 func Handler() http.Handler {
 	fs := http.FileServerFS(files)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		if r.URL.Path == "/" {
+		switch r.URL.Path {
+		case "/":
 			http.ServeFileFS(w, r, files, "index.html")
+			return
+		case "/lab":
+			// The teaching lab; its API (/lab/api/) is served by harness/lab.
+			http.ServeFileFS(w, r, files, "lab.html")
 			return
 		}
 		fs.ServeHTTP(w, r)

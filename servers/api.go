@@ -27,14 +27,50 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "corslab api: bad policy: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	h := w.Header()
 	preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 	if preflight && p.Preflight != nil {
 		p = *p.Preflight
 	}
+	status, headers := p.answer(preflight, r.Header.Get("Origin"), TokenOf(r))
+	h := w.Header()
+	for k, v := range headers {
+		h[k] = v
+	}
+	if preflight {
+		if !a.stall(w, r, p.Stall, status) {
+			w.WriteHeader(status)
+		}
+		return
+	}
+	body := p.Body
+	if body == "" {
+		body = DefaultBody
+	}
+	if a.stall(w, r, p.Stall, status) {
+		return
+	}
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead && status != http.StatusNoContent && status != http.StatusNotModified {
+		_, _ = w.Write([]byte(body))
+	}
+}
+
+// Answer returns the status and headers the API origin sends for p: to a
+// preflight when preflight is set (p.Preflight answers it when present), to the
+// actual request otherwise. origin is the request's Origin header (for Echo)
+// and token the request's token (it scopes cookies without a Path).
+func (p Policy) Answer(preflight bool, origin, token string) (int, http.Header) {
+	if preflight && p.Preflight != nil {
+		p = *p.Preflight
+	}
+	return p.answer(preflight, origin, token)
+}
+
+func (p Policy) answer(preflight bool, origin, token string) (int, http.Header) {
+	h := http.Header{}
 	for _, v := range p.AllowOrigin {
 		if v == Echo {
-			if v = r.Header.Get("Origin"); v == "" {
+			if v = origin; v == "" {
 				continue
 			}
 		}
@@ -60,42 +96,27 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if p.MaxAge != "" {
 			h.Set("Access-Control-Max-Age", p.MaxAge)
 		}
-		status := p.PreflightStatus
-		if status == 0 {
-			status = http.StatusNoContent
+		if p.PreflightStatus == 0 {
+			return http.StatusNoContent, h
 		}
-		if !a.stall(w, r, p.Stall, status) {
-			w.WriteHeader(status)
-		}
-		return
+		return p.PreflightStatus, h
 	}
 	for _, v := range p.ExposeHeaders {
 		h.Add("Access-Control-Expose-Headers", v)
 	}
 	for _, c := range p.SetCookie {
 		if !hasAttr(c, "path") {
-			c += "; Path=/cors/" + TokenOf(r)
+			c += "; Path=/cors/" + token
 		}
 		h.Add("Set-Cookie", c)
-	}
-	status := p.Status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	body := p.Body
-	if body == "" {
-		body = DefaultBody
 	}
 	if h.Get("Content-Type") == "" {
 		h.Set("Content-Type", "text/plain; charset=utf-8")
 	}
-	if a.stall(w, r, p.Stall, status) {
-		return
+	if p.Status == 0 {
+		return http.StatusOK, h
 	}
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead && status != http.StatusNoContent && status != http.StatusNotModified {
-		_, _ = w.Write([]byte(body))
-	}
+	return p.Status, h
 }
 
 // stall holds the answer as the policy asks, until the client leaves or the

@@ -28,6 +28,9 @@ type Options struct {
 	// API replaces the built-in API handler with a user's own handler. Its
 	// requests are still recorded in the journal.
 	API http.Handler
+	// Page replaces the page origin's handler (pages.Handler); wrap
+	// pages.Handler to add routes, as the teaching lab does.
+	Page http.Handler
 	// Bind is the address to listen on; "" means 127.0.0.1. A non-loopback
 	// address is refused unless AllowNonLoopback is set.
 	Bind string
@@ -95,7 +98,11 @@ func Start(opts Options) (*Origins, error) {
 		names = [3]string{"app.test", "api.test", "other.test"}
 		o.HostRule = "MAP *.test " + bind
 	}
-	handlers := [3]http.Handler{pages.Handler(), recorded, recorded}
+	page := opts.Page
+	if page == nil {
+		page = pages.Handler()
+	}
+	handlers := [3]http.Handler{page, recorded, recorded}
 	servers := [3]**Server{&o.App, &o.API, &o.Other}
 	ports := [3]int{opts.AppPort, opts.APIPort, opts.OtherPort}
 	labels := [3]string{"page origin (AppPort)", "API origin (APIPort)", "other origin (OtherPort)"}

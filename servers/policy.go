@@ -64,6 +64,16 @@ type Header struct {
 	Value string
 }
 
+// ParseHeader reads one "Name:Value" header line, the way a Policy's URL
+// encoding carries its Headers (spaces after the colon are dropped).
+func ParseHeader(s string) (Header, error) {
+	n, val, ok := strings.Cut(s, ":")
+	if !ok {
+		return Header{}, fmt.Errorf("%q is not Name:Value", s)
+	}
+	return Header{Name: n, Value: strings.TrimLeft(val, " ")}, nil
+}
+
 // The values of Policy.Stall.
 const (
 	StallHeaders  = "headers"
@@ -305,11 +315,11 @@ func (p *Policy) set(name string, values []string) error {
 		p.PreflightStatus, err = status()
 	case paramHeader:
 		for _, v := range values {
-			n, val, ok := strings.Cut(v, ":")
-			if !ok {
-				return fmt.Errorf("%q is not Name:Value", v)
+			h, err := ParseHeader(v)
+			if err != nil {
+				return err
 			}
-			p.Headers = append(p.Headers, Header{Name: n, Value: strings.TrimLeft(val, " ")})
+			p.Headers = append(p.Headers, h)
 		}
 	case paramSetCookie:
 		p.SetCookie = values

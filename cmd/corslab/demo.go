@@ -18,8 +18,13 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	chrome := fs.String("chrome", "", "Chrome or Chromium binary (default: $CORSLAB_CHROME, then chromium/google-chrome on PATH)")
 	only := fs.String("step", "", "run only the steps with these IDs, comma-separated (e.g. A7,A8)")
+	serveLab := fs.Bool("serve", false, "serve the interactive teaching lab on the page origin until Ctrl-C")
+	shots := fs.String("screenshots", "", "drive the lab headless and write its screenshots (PNG) into this folder, then exit")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{code: 2}
+	}
+	if *serveLab || *shots != "" {
+		return labCommand(ctx, harness.Options{ChromePath: *chrome}, *shots, stdout)
 	}
 	start := time.Now()
 	env, err := harness.Start(ctx, harness.Options{ChromePath: *chrome})

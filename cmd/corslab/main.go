@@ -1,6 +1,7 @@
 // Command corslab asks a real Chrome what it does with cross-origin requests.
 //
 //	corslab demo [--chrome PATH]      narrated tour of the article's CORS walk-through
+//	corslab demo --serve              serve the interactive teaching lab until Ctrl-C
 //	corslab bench [-n 200]            the benchmark workload and its one-line summary
 //	corslab summary REPORT.json       one-line summary of a ginkgo JSON report
 package main
@@ -27,6 +28,7 @@ const usage = `usage: corslab <command> [flags]
 
 commands:
   demo       a narrated tour of the article's CORS walk-through in real Chrome
+             (--serve: the interactive teaching lab)
   bench      the fixed benchmark workload: token isolation vs a fresh context per scenario
   summary    summarize a ginkgo JSON report (used by make test)
 

@@ -1,0 +1,506 @@
+// lab.js: the teaching lab's page. It turns the form into a harness.Request
+// (the Go type's field names), asks the lab API on this origin to run it in
+// corslab's Chrome, and draws the answer. Everything about CORS (encoding the
+// policy, which headers to show, why Chrome blocked) is decided in Go; this
+// file only binds the form and draws.
+"use strict";
+
+(function () {
+  var $ = function (id) { return document.getElementById(id); };
+
+  // The fields of servers.Policy, in the order the form shows them.
+  var POLICY_FIELDS = [
+    { key: "AllowOrigin", label: "Access-Control-Allow-Origin", kind: "lines", help: "One header line per row ($origin echoes the page's Origin; (empty) sends an empty value). Empty: no header." },
+    { key: "AllowCredentials", label: "Access-Control-Allow-Credentials", kind: "text", help: "\"true\" is the only value a browser accepts. Empty: no header." },
+    { key: "AllowMethods", label: "Access-Control-Allow-Methods", kind: "lines", help: "Sent on the preflight only." },
+    { key: "AllowHeaders", label: "Access-Control-Allow-Headers", kind: "lines", help: "Sent on the preflight only." },
+    { key: "MaxAge", label: "Access-Control-Max-Age", kind: "text", help: "Seconds, preflight only. Empty: no header (Chrome caches 5 s); 0: no caching; Chrome caps it at 7200." },
+    { key: "MaxAgeRaw", label: "Send Max-Age even if it is not a number", kind: "bool" },
+    { key: "ExposeHeaders", label: "Access-Control-Expose-Headers", kind: "lines", help: "Sent on the actual answer only.", actualOnly: true },
+    { key: "Status", label: "Status of the actual answer", kind: "number", help: "Empty: 200.", actualOnly: true },
+    { key: "PreflightStatus", label: "Status of the preflight answer", kind: "number", help: "Empty: 204." },
+    { key: "Headers", label: "Other response headers", kind: "headers", help: "One Name: value per line, sent on both answers (e.g. X-Custom: 1)." },
+    { key: "SetCookie", label: "Set-Cookie", kind: "lines", help: "Actual answer only. Without a Path the cookie stays with this request's URL.", actualOnly: true },
+    { key: "Body", label: "Response body", kind: "text", help: "Empty: corslab: ok", actualOnly: true },
+    { key: "Stall", label: "Stall the answer", kind: "select", options: [["", "no, answer at once"], ["headers", "send the headers, hold the body"], ["response", "send nothing"]] }
+  ];
+
+  // shown counts the answers drawn (#results' data-shown), so a reader (or a
+  // test) can tell a new answer from the previous one.
+  var state = { presets: [], pageOrigin: "", last: null, cache: {}, timer: null, shown: 0 };
+
+  // ---- the form ----------------------------------------------------------
+
+  // fieldsFor lists the fields a policy form shows: a preflight's own policy
+  // has no use for the fields the API origin sends on the actual answer only.
+  function fieldsFor(prefix) {
+    return POLICY_FIELDS.filter(function (f) { return prefix === "p-" || !f.actualOnly; });
+  }
+
+  function buildPolicyFields(container, prefix) {
+    fieldsFor(prefix).forEach(function (f) {
+      var id = prefix + f.key, div = document.createElement("div");
+      div.className = "field" + (f.kind === "bool" ? " check" : "");
+      var help = f.help ? '<p class="help" id="' + id + '-help">' + esc(f.help) + "</p>" : "";
+      var described = f.help ? ' aria-describedby="' + id + '-help"' : "";
+      if (f.kind === "bool") {
+        div.innerHTML = '<label><input type="checkbox" id="' + id + '"' + described + "> " + esc(f.label) + "</label>" + help;
+      } else if (f.kind === "select") {
+        div.innerHTML = '<label for="' + id + '">' + esc(f.label) + '</label><select id="' + id + '"' + described + ">" +
+          f.options.map(function (o) { return '<option value="' + o[0] + '">' + esc(o[1]) + "</option>"; }).join("") + "</select>" + help;
+      } else if (f.kind === "lines" || f.kind === "headers") {
+        div.innerHTML = '<label for="' + id + '">' + esc(f.label) + '</label><textarea id="' + id + '" rows="1" spellcheck="false"' + described + "></textarea>" + help;
+      } else {
+        var type = f.kind === "number" ? ' type="number" min="200" max="599" inputmode="numeric"' : "";
+        div.innerHTML = '<label for="' + id + '">' + esc(f.label) + '</label><input id="' + id + '"' + type + ' autocomplete="off" spellcheck="false"' + described + ">" + help;
+      }
+      container.appendChild(div);
+    });
+  }
+
+  function lines(text) {
+    var out = text.split("\n").map(function (l) { return l.trim(); }).filter(function (l) { return l !== ""; })
+      .map(function (l) { return l === "(empty)" ? "" : l; });
+    return out.length ? out : null;
+  }
+
+  function headerList(text) {
+    var out = [];
+    text.split("\n").forEach(function (l) {
+      if (!l.trim()) return;
+      var i = l.indexOf(":");
+      out.push(i < 0 ? { Name: l.trim(), Value: "" } : { Name: l.slice(0, i).trim(), Value: l.slice(i + 1).trim() });
+    });
+    return out.length ? out : null;
+  }
+
+  function readPolicy(prefix) {
+    var p = {};
+    fieldsFor(prefix).forEach(function (f) {
+      var el = $(prefix + f.key);
+      switch (f.kind) {
+        case "bool": p[f.key] = el.checked; break;
+        case "lines": p[f.key] = lines(el.value); break;
+        case "headers": p[f.key] = headerList(el.value); break;
+        case "number": p[f.key] = el.value === "" ? 0 : parseInt(el.value, 10); break;
+        default: p[f.key] = el.value;
+      }
+    });
+    return p;
+  }
+
+  function fillPolicy(prefix, p) {
+    p = p || {};
+    fieldsFor(prefix).forEach(function (f) {
+      var el = $(prefix + f.key), v = p[f.key];
+      switch (f.kind) {
+        case "bool": el.checked = !!v; break;
+        case "lines": el.value = (v || []).map(function (x) { return x === "" ? "(empty)" : x; }).join("\n"); break;
+        case "headers": el.value = (v || []).map(function (h) { return h.Name + ": " + h.Value; }).join("\n"); break;
+        case "number": el.value = v ? String(v) : ""; break;
+        default: el.value = v || "";
+      }
+      if (el.tagName === "TEXTAREA") fit(el);
+    });
+  }
+
+  // readForm returns the form as a harness.Request.
+  function readForm() {
+    var api = document.querySelector('input[name="api"]:checked').value;
+    var headers = headerList($("req-headers").value) || [];
+    var ct = $("content-type").value.trim();
+    if (ct) headers.unshift({ Name: "Content-Type", Value: ct });
+    var policy = readPolicy("p-");
+    if ($("pre-own").checked) policy.Preflight = readPolicy("pp-");
+    var timeout = parseInt($("timeout").value, 10);
+    return {
+      API: api,
+      Environment: api === "xhr" ? $("environment").value : "",
+      Method: $("method").value.trim(),
+      Headers: headers,
+      Body: $("req-body").value,
+      Credentials: $("credentials").checked,
+      Mode: api === "fetch" ? $("mode").value : "",
+      Timeout: timeout > 0 ? timeout * 1e6 : 0,
+      Policy: policy
+    };
+  }
+
+  function fillForm(r) {
+    var api = r.API === "fetch" ? "fetch" : "xhr";
+    document.querySelector('input[name="api"][value="' + api + '"]').checked = true;
+    $("environment").value = r.Environment || "";
+    $("mode").value = r.Mode || "";
+    $("method").value = r.Method || "GET";
+    var ct = "", rest = [];
+    (r.Headers || []).forEach(function (h) {
+      if (!ct && h.Name.toLowerCase() === "content-type") ct = h.Value;
+      else rest.push(h.Name + ": " + h.Value);
+    });
+    $("content-type").value = ct;
+    $("req-headers").value = rest.join("\n");
+    $("req-body").value = r.Body || "";
+    $("credentials").checked = !!r.Credentials;
+    $("timeout").value = r.Timeout ? String(Math.round(r.Timeout / 1e6)) : "";
+    fillPolicy("p-", r.Policy);
+    $("pre-own").checked = !!(r.Policy && r.Policy.Preflight);
+    fillPolicy("pp-", r.Policy && r.Policy.Preflight);
+    syncForm();
+    ["req-headers", "req-body"].forEach(function (id) { fit($(id)); });
+  }
+
+  function syncForm() {
+    var fetchAPI = document.querySelector('input[name="api"]:checked').value === "fetch";
+    $("env-field").hidden = fetchAPI;
+    $("mode-field").hidden = !fetchAPI;
+    $("preflight-fields").hidden = !$("pre-own").checked;
+  }
+
+  // fit grows a textarea with its content, so nothing hides behind a scrollbar.
+  function fit(el) {
+    el.rows = Math.max(1, Math.min(8, el.value.split("\n").length));
+  }
+
+  // ---- the lab API -------------------------------------------------------
+
+  function api(path, body) {
+    var init = body === undefined ? {} : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+    return fetch("/lab/api/" + path, init).then(function (res) {
+      return res.json().then(function (j) {
+        if (!res.ok) throw new Error(j.error || res.status + " " + res.statusText);
+        return j;
+      });
+    });
+  }
+
+  function busy(text) {
+    $("results").setAttribute("data-state", "running");
+    $("status").textContent = text;
+    $("run").disabled = true;
+    $("mine").disabled = true;
+    $("repeat").disabled = true;
+    document.querySelectorAll(".preset-list button").forEach(function (b) { b.disabled = true; });
+  }
+
+  function idle() {
+    $("run").disabled = false;
+    $("mine").disabled = false;
+    $("repeat").disabled = !state.last;
+    document.querySelectorAll(".preset-list button").forEach(function (b) { b.disabled = false; });
+  }
+
+  function failed(err) {
+    $("results").setAttribute("data-state", "error");
+    $("results").innerHTML = '<p class="error" role="alert">' + esc(err.message || String(err)) + "</p>";
+    $("status").textContent = "The lab could not run that.";
+    idle();
+  }
+
+  function runOne(body, label) {
+    busy(label);
+    return api("run", body).then(function (run) {
+      state.last = run;
+      show([run], null);
+      share(run.query);
+      idle();
+    }, failed);
+  }
+
+  // runHere runs the scenario in corslab's Chrome and, from this page, in the
+  // visitor's own browser, then compares the two. This browser cannot tell a
+  // page why it blocked; the server's journal says what reached it.
+  function runHere() {
+    var req = readForm(), before = state.last;
+    return runOne({ request: req }, "Running in corslab's Chrome, then in this browser…").then(function () {
+      if (!state.last || state.last === before) return;
+      var chrome = state.last;
+      busy("Running the same request from this page in your browser…");
+      return api("plan", { request: req }).then(function (plan) {
+        return corslab.run(JSON.parse(JSON.stringify(plan.description))).then(function (view) {
+          return api("journal?token=" + encodeURIComponent(plan.token)).then(function (journal) {
+            $("results").appendChild(drawHere(view, journal, chrome));
+            $("results").setAttribute("data-shown", String(++state.shown));
+            $("results").setAttribute("data-state", "done");
+            $("status").textContent = "Done: compared with your browser.";
+            idle();
+          });
+        });
+      }).catch(failed);
+    });
+  }
+
+  function drawHere(view, journal, chrome) {
+    var art = document.createElement("article");
+    art.className = "run here";
+    art.id = "here";
+    var chromePre = chrome.preflighted ? 1 : 0;
+    var same = view.event === chrome.page.event && view.status === chrome.page.status && journal.preflights === chromePre;
+    art.setAttribute("data-same", same ? "true" : "false");
+    art.innerHTML = "<h3>The same request from this page, in your browser</h3>" +
+      '<dl class="views"><dt>Your browser</dt><dd>' + esc(navigator.userAgent) + "</dd>" +
+      "<dt>The page saw</dt><dd>" + esc(pageWords(view)) + "</dd>" +
+      "<dt>The server received</dt><dd>" + esc(journal.lines.join(";  ") || "nothing") + "</dd></dl>" +
+      '<p class="' + (same ? "cache live" : "warn") + '">' + (same
+        ? "Your browser behaved as corslab's Chrome did: the same callback, the same status, " + (chromePre ? "a preflight." : "no preflight.")
+        : "Your browser behaved differently from corslab's Chrome (" + esc(chrome.page.event) + ", status " + chrome.page.status + ", " +
+          chromePre + " preflight): compare the server's lines above with the diagram.") + "</p>" +
+      '<p class="help">A page cannot read why a browser refused a response (that is on purpose: ' +
+      "it would leak what the other origin said). The reason in the verdict above comes from corslab's Chrome over the DevTools protocol.</p>";
+    return art;
+  }
+
+  function runPreset(id) {
+    var p = state.presets.filter(function (x) { return x.id === id; })[0];
+    if (!p) return failed(new Error("no preset " + id));
+    var sends = p.sends;
+    fillForm(sends[sends.length - 1].request);
+    mark(id);
+    $("preset-say").textContent = p.say + (p.chrome ? "  Chrome: " + p.chrome : "");
+    busy("Running " + p.id + " (" + sends.length + " request" + (sends.length > 1 ? "s" : "") + ") in a fresh browser context…");
+    return api("step", { id: id }).then(function (step) {
+      state.last = step.runs[step.runs.length - 1];
+      show(step.runs, step);
+      share("preset=" + encodeURIComponent(id));
+      idle();
+    }, failed);
+  }
+
+  function mark(id) {
+    document.querySelectorAll(".preset-list button").forEach(function (b) {
+      b.setAttribute("aria-pressed", b.getAttribute("data-preset") === id ? "true" : "false");
+    });
+  }
+
+  function share(query) {
+    history.replaceState(null, "", "/lab?" + query);
+    $("share").value = location.href;
+  }
+
+  // ---- drawing -----------------------------------------------------------
+
+  var LANES = { page: 0, browser: 1, server: 2 };
+
+  function show(runs, step) {
+    var out = $("results");
+    out.innerHTML = "";
+    if (step) {
+      var head = document.createElement("div");
+      head.className = "step-check " + (step.asSaid ? "ok" : "bad");
+      head.setAttribute("data-as-said", step.asSaid ? "true" : "false");
+      head.innerHTML = "<strong>" + esc(step.id) + (step.asSaid ? " behaves as the article says" : " does NOT behave as the article says") +
+        "</strong>" + (step.failures ? "<pre>" + esc(step.failures) + "</pre>" : "");
+      out.appendChild(head);
+    }
+    runs.forEach(function (run, i) { out.appendChild(drawRun(run, i, runs.length)); });
+    var last = runs[runs.length - 1];
+    $("snippet").textContent = last.snippet;
+    $("server-headers").textContent = last.responseHeaders;
+    $("take").hidden = false;
+    out.setAttribute("data-shown", String(++state.shown));
+    out.setAttribute("data-state", "done");
+    $("status").textContent = runs.length === 1 ? "Done: " + last.verdict : "Done: " + runs.length + " requests. Last: " + last.verdict;
+    tick();
+  }
+
+  function drawRun(run, i, n) {
+    var art = document.createElement("article");
+    art.className = "run";
+    art.setAttribute("data-cors-error", run.corsError);
+    art.setAttribute("data-allowed", run.allowed ? "true" : "false");
+    art.setAttribute("data-token", run.request.Token);
+    var title = (n > 1 ? "Request " + (i + 1) + " of " + n + ": " : "") + (run.request.Method || "GET") + " with " +
+      (run.request.API === "fetch" ? "fetch" : "createCORSRequest") + (run.request.Credentials ? ", credentials" : "");
+    art.innerHTML = "<h3>" + esc(title) + "</h3>";
+
+    // The sequence diagram: three lifelines, one arrow per exchange.
+    var fig = document.createElement("figure");
+    fig.className = "seq";
+    fig.innerHTML = '<div class="lanes" aria-hidden="true"><span class="lane page">Page<small>' + esc(run.pageOrigin) +
+      '</small></span><span class="lane browser">Chrome</span><span class="lane server">API server<small>' + esc(origin(run.url)) + "</small></span></div>";
+    var ol = document.createElement("ol");
+    ol.className = "arrows";
+    ol.setAttribute("aria-label", "Sequence of exchanges");
+    run.arrows.forEach(function (a) {
+      var li = document.createElement("li"), from = LANES[a.from], to = LANES[a.to];
+      li.className = "arrow " + (from === to ? "note" : from < to ? "ltr" : "rtl") + " span-" + Math.min(from, to) + "-" + Math.max(from, to) + (a.bad ? " bad" : "");
+      li.setAttribute("data-kind", a.kind);
+      li.setAttribute("data-from", a.from);
+      li.setAttribute("data-to", a.to);
+      var who = from === to ? "" : '<span class="sr">' + a.from + " to " + a.to + ": </span>";
+      li.innerHTML = '<span class="label">' + who + esc(a.label) + (a.bad ? ' <span class="x" aria-label="failed here">✗</span>' : "") + "</span>" +
+        (a.headers && a.headers.length ? '<ul class="headers">' + a.headers.map(function (h) { return "<li>" + esc(h) + "</li>"; }).join("") + "</ul>" : "");
+      ol.appendChild(li);
+    });
+    fig.appendChild(ol);
+    var cap = document.createElement("figcaption");
+    cap.className = "sr";
+    cap.textContent = "Sequence diagram of the exchanges between the page, Chrome and the API server.";
+    fig.appendChild(cap);
+    art.appendChild(fig);
+
+    // The verdict.
+    var v = document.createElement("div");
+    v.className = "verdict " + (run.allowed ? "ok" : "bad");
+    var head = run.allowed ? "✓ Allowed: the page can read the answer" : run.corsError ? "✗ Blocked by CORS" : "✗ " + (run.page.event || "failed");
+    v.innerHTML = '<p class="verdict-head">' + esc(head) + "</p>" +
+      '<p class="reason">' + esc(run.reason) + "</p>" +
+      (run.corsError ? '<p class="cors">Chrome <code>CorsError</code>: <code class="cors-error">' + esc(run.corsError) + "</code>" +
+        (run.failedParameter ? " (failed parameter <code>" + esc(run.failedParameter) + "</code>)" : "") + "</p>" : "") +
+      (run.errorText && !run.corsError ? '<p class="cors">Network error: <code>' + esc(run.errorText) + "</code></p>" : "");
+    art.appendChild(v);
+
+    // The cache countdown, for runs whose URL has a preflight-cache entry.
+    if (run.preflighted && run.cacheSeconds > 0) {
+      state.cache[run.request.Token] = Date.now() + run.cacheSeconds * 1000;
+    }
+    if (run.preflighted || run.fromCache) {
+      var c = document.createElement("p");
+      c.className = "cache";
+      c.setAttribute("data-token", run.request.Token);
+      c.setAttribute("data-from-cache", run.fromCache ? "true" : "false");
+      art.appendChild(c);
+    }
+
+    // The three views in words.
+    var dl = document.createElement("dl");
+    dl.className = "views";
+    var p = run.page, readable = Object.keys(p.headers || {}).map(function (k) { return k + ": " + p.headers[k]; });
+    dl.innerHTML = "<dt>The page saw</dt><dd>" + esc(pageWords(p)) + (readable.length ? '<br><span class="muted">readable headers: ' + esc(readable.join(", ")) + "</span>" : "") + "</dd>" +
+      "<dt>The server received</dt><dd>" + esc((run.server || []).join(";  ") || "nothing") + "</dd>" +
+      "<dt>Chrome</dt><dd>" + esc(run.verdict) + "</dd>";
+    art.appendChild(dl);
+    (run.disagreements || []).concat(run.notes || []).forEach(function (d) {
+      var w = document.createElement("p");
+      w.className = "warn";
+      w.textContent = d;
+      art.appendChild(w);
+    });
+    var t = document.createElement("details");
+    t.innerHTML = "<summary>Transcript</summary><pre>" + esc(run.transcript) + "</pre>";
+    art.appendChild(t);
+    return art;
+  }
+
+  function pageWords(p) {
+    if (p.event === "unsupported") return "createCORSRequest returned null";
+    var s = p.transport === "fetch" ? (p.event === "load" ? "fetch resolved" : "fetch rejected (" + p.event + ")") : "on" + p.event;
+    s += ", status " + p.status + ", text " + JSON.stringify(p.responseText || "");
+    if (p.error) s += ", error " + JSON.stringify(p.error);
+    return s;
+  }
+
+  // tick updates every cache countdown once a second while one runs.
+  function tick() {
+    clearTimeout(state.timer);
+    var any = false;
+    document.querySelectorAll("p.cache").forEach(function (el) {
+      var until = state.cache[el.getAttribute("data-token")], left = until ? (until - Date.now()) / 1000 : 0;
+      var hit = el.getAttribute("data-from-cache") === "true" ? "Answered from the preflight cache: no OPTIONS went out. " : "";
+      if (left > 0) {
+        any = true;
+        el.classList.add("live");
+        el.textContent = hit + "Preflight cache entry for this URL expires in " + clock(left) + ". Repeat before then: no OPTIONS will go out.";
+      } else {
+        el.classList.remove("live");
+        el.textContent = hit + (until ? "The preflight cache entry for this URL has expired: a repeat preflights again." : "This preflight answer is not cached (Max-Age 0 or a failed preflight).");
+      }
+    });
+    if (any) state.timer = setTimeout(tick, 1000);
+  }
+
+  function clock(s) {
+    s = Math.ceil(s);
+    if (s < 60) return s + " s";
+    var h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), r = s % 60;
+    return (h ? h + " h " : "") + m + " min " + r + " s";
+  }
+
+  function origin(u) { try { return new URL(u).origin; } catch (e) { return ""; } }
+
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]; });
+  }
+
+  // ---- wiring ------------------------------------------------------------
+
+  function copy(id) {
+    var el = $(id), text = el.value !== undefined && el.tagName === "INPUT" ? el.value : el.textContent;
+    var done = function () { $("status").textContent = "Copied."; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { select(el); });
+    } else {
+      select(el);
+    }
+  }
+
+  function select(el) {
+    if (el.select) { el.select(); return; }
+    var r = document.createRange();
+    r.selectNodeContents(el);
+    var s = window.getSelection();
+    s.removeAllRanges();
+    s.addRange(r);
+    $("status").textContent = "Selected: press Ctrl+C to copy.";
+  }
+
+  function start() {
+    buildPolicyFields($("policy-fields"), "p-");
+    buildPolicyFields($("preflight-fields"), "pp-");
+    $("scenario").addEventListener("change", syncForm);
+    $("scenario").addEventListener("input", function (e) { if (e.target.tagName === "TEXTAREA") fit(e.target); });
+    $("scenario").addEventListener("submit", function (e) {
+      e.preventDefault();
+      mark("");
+      $("preset-say").textContent = "";
+      runOne({ request: readForm() }, "Running in Chrome…");
+    });
+    $("mine").addEventListener("click", function () {
+      mark("");
+      $("preset-say").textContent = "";
+      runHere();
+    });
+    $("repeat").addEventListener("click", function () {
+      if (!state.last) return;
+      runOne({ request: state.last.request, token: state.last.request.Token }, "Repeating the same request (same URL)…");
+    });
+    document.querySelectorAll("[data-copy]").forEach(function (b) {
+      b.addEventListener("click", function () { copy(b.getAttribute("data-copy")); });
+    });
+    api("presets").then(function (list) {
+      state.presets = list.presets;
+      state.pageOrigin = list.pageOrigin;
+      $("origins").innerHTML = "Page origin <code>" + esc(list.pageOrigin) + "</code> → API origin <code>" + esc(list.apiOrigin) + "</code>";
+      $("page-origin-tag").textContent = "from " + list.pageOrigin;
+      $("api-origin-tag").textContent = "at " + list.apiOrigin;
+      var ol = $("presets");
+      list.presets.forEach(function (p) {
+        var li = document.createElement("li"), b = document.createElement("button");
+        b.type = "button";
+        b.id = "preset-" + p.id;
+        b.setAttribute("data-preset", p.id);
+        b.setAttribute("aria-pressed", "false");
+        b.innerHTML = '<span class="pid">' + esc(p.id) + "</span> " + esc(p.title);
+        b.addEventListener("click", function () { runPreset(p.id); });
+        li.appendChild(b);
+        ol.appendChild(li);
+      });
+      var q = new URLSearchParams(location.search);
+      if (q.get("preset")) return runPreset(q.get("preset"));
+      if (location.search.length > 1) {
+        busy("Restoring the shared scenario…");
+        return api("run", { query: location.search }).then(function (run) {
+          fillForm(run.request);
+          state.last = run;
+          show([run], null);
+          share(run.query);
+          idle();
+        }, failed);
+      }
+      fillForm(list.presets[0].sends[0].request);
+    }, function (err) {
+      $("origins").textContent = "The lab API is not available: " + err.message + ". Start the lab with: corslab demo --serve";
+    });
+  }
+
+  start();
+})();
