@@ -105,4 +105,3 @@ var _ = Describe("a server that already runs", func() {
 		Expect(got[0].Origin()).To(Equal("https://app.example.com"))
 	}, NodeTimeout(60*time.Second))
 })
-
