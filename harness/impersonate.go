@@ -163,7 +163,12 @@ func grantLocalNetwork(tab context.Context, origin string) error {
 		granted++
 	}
 	if granted == 0 {
-		return fmt.Errorf("grant local network access to %s: %w", origin, errors.Join(errs...))
+		hint := ""
+		if strings.HasPrefix(origin, "http:") {
+			// Measured: Chromium 156 refuses it for http://app.example.com ("can't be granted in current context").
+			hint = "; Chrome grants it only to secure origins: impersonate https://" + strings.TrimPrefix(origin, "http://") + " instead, or serve the API by name (servers.Options.Names)"
+		}
+		return fmt.Errorf("grant local network access to %s (without it Chrome blocks every request to a loopback API)%s: %w", origin, hint, errors.Join(errs...))
 	}
 	return nil
 }

@@ -35,14 +35,9 @@ func usersAPI() http.Handler {
 	})
 }
 
-var _ = Describe("your own server", Ordered, func() {
-	// An Env of its own: the API origin serves the user's handler.
-	var own *harness.Env
-	BeforeAll(func(ctx SpecContext) {
-		own = suite.Start(ctx, harness.Options{Servers: servers.Options{API: usersAPI()}})
-	}, NodeTimeout(60*time.Second))
-
+var _ = Describe("your own server", func() {
 	It("mounts a user's handler as the API origin and the journal records its requests by the corslab-token query parameter", func(ctx SpecContext) {
+		own := mountedEnv(ctx)
 		r, err := own.Do(ctx, harness.Request{URL: "/users?page=2"})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(r.URL).To(Equal(own.Origins.API.URL + "/users?corslab-token=" + r.Token + "&page=2"))
@@ -56,6 +51,7 @@ var _ = Describe("your own server", Ordered, func() {
 	}, within)
 
 	It("runs the page as https://app.example.com: the API receives exactly that Origin and its requests are not intercepted", func(ctx SpecContext) {
+		own := mountedEnv(ctx)
 		s, err := own.NewSessionAs(ctx, "https://app.example.com")
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(s.Close)
@@ -79,8 +75,15 @@ var _ = Describe("your own server", Ordered, func() {
 	}, within)
 
 	It("refuses a page origin that is not scheme://host[:port]", func(ctx SpecContext) {
-		_, err := own.NewSessionAs(ctx, "https://app.example.com/login")
+		_, err := mountedEnv(ctx).NewSessionAs(ctx, "https://app.example.com/login")
 		Expect(err).To(MatchError(ContainSubstring(`From = "https://app.example.com/login"`)))
+	}, within)
+
+	// Chrome puts an impersonated page in the public address space and grants
+	// the local-network permission only to secure origins (measured).
+	It("says why an http:// page origin cannot reach a loopback API", func(ctx SpecContext) {
+		_, err := mountedEnv(ctx).NewSessionAs(ctx, "http://app.example.com")
+		Expect(err).To(MatchError(ContainSubstring("Chrome grants it only to secure origins: impersonate https://app.example.com instead")))
 	}, within)
 })
 
