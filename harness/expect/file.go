@@ -255,8 +255,12 @@ func (p *parser) caseOf(n *yaml.Node, field string) (Case, error) {
 			c.Cookies = cs
 			return nil
 		},
-		"request": func(_, v *yaml.Node) (err error) { reqNode = v; c.Request, err = p.request(v, field+".request"); return },
-		"expect":  func(_, v *yaml.Node) (err error) { c.Expect, err = p.expectation(v, field+".expect"); return },
+		"request": func(_, v *yaml.Node) (err error) {
+			reqNode = v
+			c.Request, err = p.request(v, field+".request")
+			return
+		},
+		"expect": func(_, v *yaml.Node) (err error) { c.Expect, err = p.expectation(v, field+".expect"); return },
 	}, "name", "request", "expect")
 	if err != nil {
 		return c, err
@@ -277,8 +281,12 @@ func (p *parser) request(n *yaml.Node, field string) (harness.Request, error) {
 	var policy url.Values
 	policyLines := map[string]*yaml.Node{}
 	err := p.mapping(n, field, map[string]func(k, v *yaml.Node) error{
-		"api":         func(k, v *yaml.Node) (err error) { lines["api"] = k; r.API, err = p.str(v, field+".api"); return },
-		"method":      func(k, v *yaml.Node) (err error) { lines["method"] = k; r.Method, err = p.str(v, field+".method"); return },
+		"api": func(k, v *yaml.Node) (err error) { lines["api"] = k; r.API, err = p.str(v, field+".api"); return },
+		"method": func(k, v *yaml.Node) (err error) {
+			lines["method"] = k
+			r.Method, err = p.str(v, field+".method")
+			return
+		},
 		"url":         func(k, v *yaml.Node) (err error) { lines["url"] = k; r.URL, err = p.str(v, field+".url"); return },
 		"body":        func(k, v *yaml.Node) (err error) { lines["body"] = k; r.Body, err = p.str(v, field+".body"); return },
 		"mode":        func(k, v *yaml.Node) (err error) { lines["mode"] = k; r.Mode, err = p.str(v, field+".mode"); return },
