@@ -134,8 +134,10 @@ func (s *Session) Intercepted() []string {
 	return append([]string(nil), s.intercepted.paused...)
 }
 
-// localNetworkPermissions are the permission names Chromium 156 checks
-// before a page outside the local network reaches a loopback server.
+// localNetworkPermissions are the permission names of Local Network Access.
+// Measured in Chromium 156: "loopback-network" alone lets the page reach a
+// loopback server, "local-network-access" alone does not; "local-network"
+// covers private addresses (an APIURL on the LAN).
 var localNetworkPermissions = []string{"local-network-access", "loopback-network", "local-network"}
 
 // grantLocalNetwork lets origin's page reach loopback servers. A document the
