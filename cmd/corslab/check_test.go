@@ -80,12 +80,12 @@ func TestCheckExamplePasses(t *testing.T) {
 	if code := exitCode(err); code != 0 {
 		t.Fatalf("exit %d (%v):\n%s", code, err, out)
 	}
-	if !strings.Contains(out, "check: 6 cases, 6 passed, 0 failed\n") {
+	if !strings.Contains(out, "check: 8 cases, 8 passed, 0 failed\n") {
 		t.Errorf("no summary line:\n%s", out)
 	}
 	tests, failures, cases, _ := readJUnit(t, junit)
-	if tests != 6 || failures != 0 || len(cases) != 6 {
-		t.Errorf("JUnit: tests=%d failures=%d cases=%d, want 6, 0, 6", tests, failures, len(cases))
+	if tests != 8 || failures != 0 || len(cases) != 8 {
+		t.Errorf("JUnit: tests=%d failures=%d cases=%d, want 8, 0, 8", tests, failures, len(cases))
 	}
 }
 
@@ -109,7 +109,7 @@ func TestCheckFailingCaseExits1(t *testing.T) {
 		t.Fatalf("exit %d (%v), want 1:\n%s", code, err, out)
 	}
 	for _, want := range []string{
-		"check: 6 cases, 5 passed, 1 failed\n",
+		"check: 8 cases, 7 passed, 1 failed\n",
 		"✗ a simple GET is allowed by Access-Control-Allow-Origin * (line 6)",
 		"✓ allowed  status 200",
 		`explain: Chrome allowed it because the response sent Access-Control-Allow-Origin: "*"`,
@@ -119,7 +119,7 @@ func TestCheckFailingCaseExits1(t *testing.T) {
 		}
 	}
 	tests, failures, _, messages := readJUnit(t, junit)
-	if tests != 6 || failures != 1 || len(messages) != 1 || !strings.Contains(messages[0], "be blocked by CORS") {
+	if tests != 8 || failures != 1 || len(messages) != 1 || !strings.Contains(messages[0], "be blocked by CORS") {
 		t.Errorf("JUnit: tests=%d failures=%d messages=%q", tests, failures, messages)
 	}
 }

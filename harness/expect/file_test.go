@@ -13,8 +13,8 @@ func TestParseExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Cases) != 6 {
-		t.Fatalf("got %d cases, want 6", len(f.Cases))
+	if len(f.Cases) != 8 {
+		t.Fatalf("got %d cases, want 8", len(f.Cases))
 	}
 	c := f.Cases[2]
 	if c.From != "https://app.example.com" || c.Request.Method != "POST" || c.Request.API != "fetch" ||
