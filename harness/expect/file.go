@@ -7,8 +7,10 @@ package expect
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -184,7 +186,7 @@ func known(keys map[string]func(k, v *yaml.Node) error) string {
 	for k := range keys {
 		out = append(out, k)
 	}
-	sortStrings(out)
+	slices.Sort(out)
 	return strings.Join(out, ", ")
 }
 
@@ -248,7 +250,7 @@ func (p *parser) caseOf(n *yaml.Node, field string) (Case, error) {
 				return err
 			}
 			for i, line := range cs {
-				if _, err := parseCookie(line); err != nil {
+				if _, err := http.ParseSetCookie(line); err != nil {
 					return p.errorf(v, fmt.Sprintf("%s.cookies[%d]", field, i), "%q: %v", line, err)
 				}
 			}

@@ -3,7 +3,6 @@ package expect
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -13,10 +12,6 @@ import (
 	"github.com/corslab/corslab/harness"
 	"github.com/corslab/corslab/harness/matchers"
 )
-
-func sortStrings(s []string) { slices.Sort(s) }
-
-func parseCookie(line string) (*http.Cookie, error) { return http.ParseSetCookie(line) }
 
 // Outcome is what happened to one case in Chrome.
 type Outcome struct {
