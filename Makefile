@@ -40,7 +40,7 @@ chrome:
 modules:
 	@$(GO) mod download
 
-lint:
+lint: | $(TMPDIR)
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...

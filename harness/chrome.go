@@ -142,7 +142,13 @@ func launch(ctx context.Context, cfg launchConfig) (*browser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("make chrome temp folder: %w", err)
 	}
-	profile, tmp := filepath.Join(dir, "profile"), filepath.Join(dir, "tmp")
+	profile, tmp := filepath.Join(dir, "profile"), filepath.Join(dir, "t")
+	// Chrome's singleton socket lives in its TMPDIR and a unix socket path is
+	// at most 107 bytes; past that Chrome dies with "Socket path too long".
+	if n := len(tmp) + len("/org.chromium.Chromium.XXXXXX/SingletonSocket"); n > 107 {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("chrome temp folder %s is too deep: Chrome's singleton socket path would be %d bytes, over the 107 a unix socket allows; set TMPDIR to a shorter folder", tmp, n)
+	}
 	for _, d := range []string{filepath.Join(profile, "Default"), tmp} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			os.RemoveAll(dir)

@@ -106,8 +106,14 @@ func TestAttachToARemoteChrome(t *testing.T) {
 		"--disable-quic", "--disable-component-update", "--disable-sync", "--remote-debugging-address=127.0.0.1",
 		"--remote-debugging-port=0", "--user-data-dir="+dir, "about:blank")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	// Its singleton folders go in its own temp folder, removed with the test's.
-	cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir())
+	// Its singleton folders go where the test removes them: the kill below
+	// leaves them behind. A short name: they hold a unix socket (108-byte paths).
+	tmp, err := os.MkdirTemp("", "rc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(tmp) })
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,10 @@ type Options struct {
 	ThirdPartyCookies bool
 	// AllowRemoteTargets lets a Request.URL name a host that is not on this machine.
 	AllowRemoteTargets bool
+	// APIURL is the base URL of an API that already runs (e.g.
+	// "http://localhost:8080"): a Request.URL that starts with "/" goes there
+	// instead of the API origin. Its requests are not in corslab's journal.
+	APIURL string
 	// RequestTimeout bounds one Do when its context has no deadline; 0 means 20 s.
 	RequestTimeout time.Duration
 	// WarmSessions is how many fresh sessions are kept ready for NewSession,
@@ -82,6 +86,9 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 				return nil, fmt.Errorf("harness: Chrome flag --%s is not allowed: corslab must test a browser that enforces CORS, with the profile it manages", k)
 			}
 		}
+	}
+	if err := checkAPIURL(opts.APIURL, opts.AllowRemoteTargets); err != nil {
+		return nil, fmt.Errorf("harness: %w", err)
 	}
 	cfg := launchConfig{
 		remoteURL:  opts.RemoteURL,

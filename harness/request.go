@@ -63,6 +63,8 @@ type Request struct {
 	Path string
 	// URL sends the request to this absolute URL instead of a built-in origin
 	// (Policy and Path are then not used); the token goes in the corslab-token query parameter.
+	// A URL that starts with "/" is a path on the API: Options.APIURL, or else
+	// the API origin (which then serves the user's own handler, Servers.API).
 	URL string
 	// Timeout sets xhr.timeout (or aborts the fetch); 0 means none.
 	Timeout time.Duration
@@ -178,7 +180,11 @@ func (r Request) Validate(allowRemote bool) error {
 	if strings.ContainsAny(r.Path, "?#") {
 		return &RequestError{"Path", r.Path, errors.New("a path has no query or fragment")}
 	}
-	if r.URL != "" {
+	if strings.HasPrefix(r.URL, "/") {
+		if u, err := url.Parse(r.URL); err != nil || strings.HasPrefix(r.URL, "//") || u.Fragment != "" {
+			return &RequestError{"URL", r.URL, errors.New(`a relative URL is a path ("/users?page=2"), with no host and no fragment`)}
+		}
+	} else if r.URL != "" {
 		u, err := url.Parse(r.URL)
 		if err != nil {
 			return &RequestError{"URL", r.URL, err}
@@ -227,7 +233,11 @@ func NewToken() string {
 // urlFor builds the request URL for token on the given origins.
 func (r Request) urlFor(apiURL, otherURL, token string) string {
 	if r.URL != "" {
-		u, _ := url.Parse(r.URL)
+		abs := r.URL
+		if strings.HasPrefix(abs, "/") {
+			abs = apiURL + abs
+		}
+		u, _ := url.Parse(abs)
 		q := u.Query()
 		q.Set(servers.TokenParam, token)
 		u.RawQuery = q.Encode()

@@ -32,20 +32,36 @@ type Session struct {
 	cancel  context.CancelFunc
 	cap     *capture
 	origin  string
+	// intercepted is set for a session whose page document Chrome's Fetch domain answers.
+	intercepted *interceptor
 
 	mu sync.Mutex // one request at a time: the tab is one page
 }
 
 // openSession opens a fresh browser context with a tab on the page origin.
 func (e *Env) openSession(ctx context.Context) (*Session, error) {
+	return e.openSessionOn(ctx, e.Origins.App.URL, nil)
+}
+
+// openSessionOn opens a fresh browser context whose tab runs prepare (if
+// any) before it navigates to origin.
+func (e *Env) openSessionOn(ctx context.Context, origin string, prepare func(tab context.Context) error) (*Session, error) {
 	b := e.currentBrowser()
 	c := newCapture()
 	tab, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(c.listen))
-	s := &Session{env: e, browser: b, tab: tab, cancel: cancel, cap: c, origin: e.Origins.App.URL}
+	s := &Session{env: e, browser: b, tab: tab, cancel: cancel, cap: c, origin: origin}
 	// The first Do creates the tab and binds it to tab, so it runs unbounded
 	// in a goroutine and ctx bounds the wait.
 	done := make(chan error, 1)
-	go func() { done <- chromedp.Do(tab, chromedp.Navigate(s.origin+"/")) }()
+	go func() {
+		if prepare != nil {
+			if err := prepare(tab); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- chromedp.Do(tab, chromedp.Navigate(s.origin+"/"))
+	}()
 	var err error
 	select {
 	case err = <-done:
@@ -156,8 +172,8 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 	}
 	o := s.env.Origins
 	res := Result{Request: req, Token: token, PageOrigin: s.origin}
-	res.URL = req.urlFor(o.API.URL, o.Other.URL, token)
-	res.Server.Recorded = req.URL == "" || sameOrigin(req.URL, o.API.URL) || sameOrigin(req.URL, o.Other.URL)
+	res.URL = req.urlFor(s.env.apiBase(), o.Other.URL, token)
+	res.Server.Recorded = sameOrigin(res.URL, o.API.URL) || sameOrigin(res.URL, o.Other.URL)
 	res.Request.Token = token
 
 	pr := req.pageRequest(res.URL)

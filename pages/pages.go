@@ -6,6 +6,7 @@ package pages
 import (
 	"embed"
 	"net/http"
+	"strings"
 )
 
 //go:embed cors.js index.html lab.html lab.css lab.js
@@ -34,4 +35,11 @@ func Handler() http.Handler {
 func CorsJS() string {
 	b, _ := files.ReadFile("cors.js")
 	return string(b)
+}
+
+// StandaloneHTML returns the runner page with cors.js inlined, for a page
+// document that is not served by the page origin (one origin, one request).
+func StandaloneHTML() string {
+	b, _ := files.ReadFile("index.html")
+	return strings.Replace(string(b), `<script src="/cors.js"></script>`, "<script>\n"+CorsJS()+"</script>", 1)
 }

@@ -3,6 +3,7 @@
 //	corslab demo [--chrome PATH]      narrated tour of the article's CORS walk-through
 //	corslab demo --serve              serve the interactive teaching lab until Ctrl-C
 //	corslab bench [-n 200]            the benchmark workload and its one-line summary
+//	corslab check [--junit PATH] FILE run an expectations file's cases in real Chrome
 //	corslab summary REPORT.json       one-line summary of a ginkgo JSON report
 package main
 
@@ -30,6 +31,7 @@ commands:
   demo       a narrated tour of the article's CORS walk-through in real Chrome
              (--serve: the interactive teaching lab)
   bench      the fixed benchmark workload: token isolation vs a fresh context per scenario
+  check      run an expectations file's cases in real Chrome (--junit PATH for CI)
   summary    summarize a ginkgo JSON report (used by make test)
 
 Run 'corslab <command> -h' for a command's flags.
@@ -60,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "demo":
 		return demo(ctx, args[1:], stdout, stderr)
+	case "check":
+		return check(ctx, args[1:], stdout, stderr)
 	case "summary":
 		return summary(args[1:], stdout)
 	case "bench":

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/expect"
+)
+
+// check runs an expectations file's cases in real Chrome: a transcript per
+// failing case, a summary line, JUnit XML on request, exit 1 on any failure.
+func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	chrome := fs.String("chrome", "", "Chrome or Chromium binary (default: $CORSLAB_CHROME, then chromium/google-chrome on PATH)")
+	junit := fs.String("junit", "", "write a JUnit XML report to this `path`")
+	api := fs.String("api", "", "base `URL` of the API the cases' relative URLs go to (overrides the file's api)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: corslab check [--api URL] [--junit PATH] [--chrome PATH] FILE")
+		fs.PrintDefaults()
+	}
+	// Flags may follow the file name.
+	var files []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			return &exitError{code: 2}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		fs.Usage()
+		return &exitError{code: 2, msg: "check: give exactly one expectations file"}
+	}
+	f, err := expect.Load(files[0])
+	if err != nil {
+		return &exitError{code: 2, msg: "check: " + err.Error()}
+	}
+	if *api != "" {
+		f.API = *api
+	}
+	env, err := harness.Start(ctx, harness.Options{ChromePath: *chrome, APIURL: f.API})
+	if err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	defer env.Close()
+
+	start := time.Now()
+	var outcomes []expect.Outcome
+	var took []time.Duration
+	var runErrs []error
+	passed := 0
+	for _, c := range f.Cases {
+		began := time.Now()
+		o, err := c.Run(ctx, env)
+		if err != nil {
+			o.Failures = append(o.Failures, "could not run: "+err.Error())
+			runErrs = append(runErrs, err)
+		}
+		took = append(took, time.Since(began))
+		outcomes = append(outcomes, o)
+		if o.Passed() {
+			passed++
+			continue
+		}
+		fmt.Fprintln(stdout, o.Report())
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	failed := len(outcomes) - passed
+	fmt.Fprintf(stdout, "check: %d cases, %d passed, %d failed\n", len(f.Cases), passed, len(f.Cases)-passed)
+	if *junit != "" {
+		if err := writeJUnit(*junit, f, outcomes, took, time.Since(start)); err != nil {
+			return fmt.Errorf("check: %w", err)
+		}
+	}
+	if failed > 0 || len(outcomes) < len(f.Cases) {
+		e := &exitError{code: 1}
+		if err := errors.Join(runErrs...); err != nil {
+			e.msg = err.Error()
+		}
+		return e
+	}
+	return nil
+}
+
+// The JUnit XML schema as CI servers read it (Jenkins, GitLab, GitHub actions).
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Time     float64     `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      float64       `xml:"time,attr"`
+	Failure   *junitFailure `xml:"failure"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Text    string `xml:",chardata"`
+}
+
+func writeJUnit(path string, f *expect.File, outcomes []expect.Outcome, took []time.Duration, total time.Duration) error {
+	s := junitSuite{Name: "corslab check " + f.Path, Tests: len(f.Cases), Time: total.Seconds()}
+	for i, o := range outcomes {
+		jc := junitCase{Name: o.Case.Name, Classname: f.Path, Time: took[i].Seconds()}
+		if !o.Passed() {
+			s.Failures++
+			jc.Failure = &junitFailure{Message: o.Failures[0], Text: o.Report()}
+		}
+		s.Cases = append(s.Cases, jc)
+	}
+	b, err := xml.MarshalIndent(junitSuites{Suites: []junitSuite{s}}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode JUnit: %w", err)
+	}
+	if err := os.WriteFile(path, append([]byte(xml.Header), append(b, '\n')...), 0o644); err != nil {
+		return fmt.Errorf("write JUnit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/cors"
+)
+
+// runCheck runs `corslab check args...` in this process and returns its output and error.
+func runCheck(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	err := run(ctx, append([]string{"check"}, args...), &out, &errOut)
+	return out.String() + errOut.String(), err
+}
+
+func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+// readJUnit parses a JUnit report with the element and attribute names CI servers read.
+func readJUnit(t *testing.T, path string) (tests, failures int, cases []string, messages []string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		XMLName xml.Name `xml:"testsuites"`
+		Suites  []struct {
+			Tests    int `xml:"tests,attr"`
+			Failures int `xml:"failures,attr"`
+			Cases    []struct {
+				Name    string `xml:"name,attr"`
+				Failure *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("the JUnit report is not valid XML: %v\n%s", err, b)
+	}
+	if len(doc.Suites) != 1 {
+		t.Fatalf("want one testsuite, got %d", len(doc.Suites))
+	}
+	s := doc.Suites[0]
+	for _, c := range s.Cases {
+		cases = append(cases, c.Name)
+		if c.Failure != nil {
+			messages = append(messages, c.Failure.Message)
+		}
+	}
+	return s.Tests, s.Failures, cases, messages
+}
+
+func TestCheckExamplePasses(t *testing.T) {
+	junit := filepath.Join(t.TempDir(), "report.xml")
+	out, err := runCheck(t, "../../examples/expectations.yaml", "--junit", junit)
+	if code := exitCode(err); code != 0 {
+		t.Fatalf("exit %d (%v):\n%s", code, err, out)
+	}
+	if !strings.Contains(out, "check: 8 cases, 8 passed, 0 failed\n") {
+		t.Errorf("no summary line:\n%s", out)
+	}
+	tests, failures, cases, _ := readJUnit(t, junit)
+	if tests != 8 || failures != 0 || len(cases) != 8 {
+		t.Errorf("JUnit: tests=%d failures=%d cases=%d, want 8, 0, 8", tests, failures, len(cases))
+	}
+}
+
+func TestCheckFailingCaseExits1(t *testing.T) {
+	src, err := os.ReadFile("../../examples/expectations.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first case is a simple GET with Allow-Origin *: expecting a block must fail.
+	changed := strings.Replace(string(src), "expect: {result: allowed, preflight: no}", "expect: {result: blocked}", 1)
+	if changed == string(src) {
+		t.Fatal("the example file changed; update this test")
+	}
+	dir := t.TempDir()
+	file, junit := filepath.Join(dir, "changed.yaml"), filepath.Join(dir, "report.xml")
+	if err := os.WriteFile(file, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCheck(t, "--junit", junit, file)
+	if code := exitCode(err); code != 1 {
+		t.Fatalf("exit %d (%v), want 1:\n%s", code, err, out)
+	}
+	for _, want := range []string{
+		"check: 8 cases, 7 passed, 1 failed\n",
+		"✗ a simple GET is allowed by Access-Control-Allow-Origin * (line 6)",
+		"✓ allowed  status 200",
+		`explain: Chrome allowed it because the response sent Access-Control-Allow-Origin: "*"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	tests, failures, _, messages := readJUnit(t, junit)
+	if tests != 8 || failures != 1 || len(messages) != 1 || !strings.Contains(messages[0], "be blocked by CORS") {
+		t.Errorf("JUnit: tests=%d failures=%d messages=%q", tests, failures, messages)
+	}
+}
+
+func TestCheckBadFileNamesLineAndField(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(file, []byte("cases:\n  - name: a\n    request: {method: GET}\n    expect: {result: alowed}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := runCheck(t, file)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "bad.yaml:4: cases[0].expect.result") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// The README's YAML example, run as written against a server that already
+// runs (an rs/cors policy that allows https://app.example.com with credentials).
+func TestCheckReadmeYAMLExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "## Test your own server")
+	if !ok {
+		t.Fatal(`README has no "Test your own server" section`)
+	}
+	_, yaml, ok := strings.Cut(section, "```yaml\n")
+	yaml, _, ok2 := strings.Cut(yaml, "```")
+	if !ok || !ok2 {
+		t.Fatal("the section has no yaml example")
+	}
+	if n := strings.Count(yaml, "\n"); n > 10 {
+		t.Errorf("the YAML example has %d lines, want at most 10", n)
+	}
+	users := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "[]") })
+	srv := httptest.NewServer(cors.New(cors.Options{AllowedOrigins: []string{"https://app.example.com"}, AllowCredentials: true}).Handler(users))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "users.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCheck(t, "--api", srv.URL, file)
+	if code := exitCode(err); code != 0 {
+		t.Fatalf("exit %d (%v):\n%s", code, err, out)
+	}
+	if !strings.Contains(out, "check: 2 cases, 2 passed, 0 failed") {
+		t.Errorf("output:\n%s", out)
+	}
+}

@@ -1,0 +1,61 @@
+package matchers
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/onsi/gomega/types"
+
+	"github.com/corslab/corslab/harness"
+)
+
+// BeBlocked succeeds when Chrome blocked the request for any CORS reason and
+// the page saw what a CORS failure looks like: an error, status 0, no text.
+func BeBlocked() types.GomegaMatcher {
+	return &resultMatcher{want: "be blocked by CORS", check: func(r harness.Result) (bool, string) {
+		switch {
+		case r.Browser.CorsError == "":
+			return false, "Chrome reported no CORS error (" + r.Verdict() + ")"
+		case !pageSawFailure(r.Page):
+			return false, fmt.Sprintf("the page saw on%s, status %d", r.Page.Event, r.Page.Status)
+		}
+		return true, ""
+	}}
+}
+
+// LetPageRead succeeds when the page could read every named response header
+// (getResponseHeader / fetch's headers) and the server had sent it.
+func LetPageRead(headers ...string) types.GomegaMatcher {
+	return &resultMatcher{want: "let the page read " + strings.Join(headers, ", "), check: func(r harness.Result) (bool, string) {
+		for _, h := range headers {
+			if _, ok := r.Page.Headers[strings.ToLower(h)]; !ok {
+				return false, "the page could not read " + h + sentBy(r, h)
+			}
+		}
+		return true, ""
+	}}
+}
+
+// HideFromPage succeeds when the page could read none of the named response headers.
+func HideFromPage(headers ...string) types.GomegaMatcher {
+	return &resultMatcher{want: "hide " + strings.Join(headers, ", ") + " from the page", check: func(r harness.Result) (bool, string) {
+		for _, h := range headers {
+			if v, ok := r.Page.Headers[strings.ToLower(h)]; ok {
+				return false, fmt.Sprintf("the page read %s: %s", h, v)
+			}
+		}
+		return true, ""
+	}}
+}
+
+// sentBy says whether the response Chrome received carried header h.
+func sentBy(r harness.Result, h string) string {
+	a := r.Browser.Actual
+	if a == nil {
+		return " (no response)"
+	}
+	if _, ok := a.ResponseHeaders[strings.ToLower(h)]; !ok {
+		return " (the response did not carry it)"
+	}
+	return fmt.Sprintf(" (the response carried it; Access-Control-Expose-Headers was %q)", a.ResponseHeaders["access-control-expose-headers"])
+}

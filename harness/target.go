@@ -1,0 +1,37 @@
+package harness
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+)
+
+// checkAPIURL validates Options.APIURL: an absolute http(s) base on this
+// machine (unless remote targets are allowed), with no query or fragment.
+func checkAPIURL(s string, allowRemote bool) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return &RequestError{"APIURL", s, err}
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return &RequestError{"APIURL", s, errors.New("must be an absolute http or https URL, e.g. http://localhost:8080")}
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return &RequestError{"APIURL", s, errors.New("a base URL has no query or fragment")}
+	}
+	if !allowRemote && !isLocalHost(u.Hostname()) {
+		return &RequestError{"APIURL", s, errors.New("host is not loopback; corslab sends traffic only to this machine unless Options.AllowRemoteTargets is set")}
+	}
+	return nil
+}
+
+// apiBase is where a Request.URL that starts with "/" goes: Options.APIURL, or the API origin.
+func (e *Env) apiBase() string {
+	if e.opts.APIURL != "" {
+		return strings.TrimSuffix(e.opts.APIURL, "/")
+	}
+	return e.Origins.API.URL
+}

@@ -1,0 +1,103 @@
+package specs_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+
+	chicors "github.com/go-chi/cors"
+	"github.com/gorilla/handlers"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/rs/cors"
+
+	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/servers"
+)
+
+// resource is the application behind each middleware: it answers every
+// method with a body and two headers, one of which the configurations expose.
+func resource() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Total", "3")
+		w.Header().Set("X-Secret", "s")
+		_, _ = io.WriteString(w, "ok "+r.Method)
+	})
+}
+
+// userMux is the user's API as the mounted Env serves it: real middleware
+// configurations, unchanged, each under its own path.
+func userMux() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/users", usersAPI())
+	mux.Handle("/users/", usersAPI())
+	mux.Handle("/rs/", cors.New(cors.Options{
+		AllowedOrigins:   []string{"https://app.example.com"},
+		AllowedMethods:   []string{"GET", "PUT"},
+		AllowedHeaders:   []string{"Content-Type"},
+		ExposedHeaders:   []string{"X-Total"},
+		AllowCredentials: true,
+		MaxAge:           60,
+	}).Handler(resource()))
+	mux.Handle("/rs-all/", cors.AllowAll().Handler(resource()))
+	mux.Handle("/chi/", chicors.Handler(chicors.Options{
+		AllowedOrigins:   []string{"https://*.example.com"},
+		AllowedMethods:   []string{"GET", "POST", "PATCH"},
+		AllowedHeaders:   []string{"Content-Type"},
+		AllowCredentials: true,
+		MaxAge:           300,
+	})(resource()))
+	mux.Handle("/gorilla/", handlers.CORS(
+		handlers.AllowedOrigins([]string{"https://app.example.com"}),
+		handlers.AllowedMethods([]string{"GET", "PUT"}),
+		handlers.ExposedHeaders([]string{"X-Total"}),
+		handlers.AllowCredentials(),
+	)(resource()))
+	mux.Handle("/gorilla-any/", handlers.CORS(handlers.AllowCredentials())(resource()))
+	return mux
+}
+
+// mounted is this ginkgo process's Env whose API origin serves userMux;
+// started by the first spec that needs it, closed after the suite.
+var mounted *harness.Env
+
+func mountedEnv(ctx context.Context) *harness.Env {
+	GinkgoHelper()
+	if mounted == nil {
+		e, err := harness.Start(ctx, harness.Options{Servers: servers.Options{API: userMux()}})
+		Expect(err).NotTo(HaveOccurred(), "start the mounted Env")
+		mounted = e
+	}
+	return mounted
+}
+
+var _ = AfterSuite(func() {
+	if mounted != nil {
+		Expect(mounted.Close()).To(Succeed())
+		mounted = nil
+	}
+})
+
+// sessionAs opens a fresh session on the mounted Env whose page runs as origin; it is closed after the spec.
+func sessionAs(ctx context.Context, origin string) *harness.Session {
+	GinkgoHelper()
+	s, err := mountedEnv(ctx).NewSessionAs(ctx, origin)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(s.Close)
+	return s
+}
+
+// doAs sends req from a fresh page on origin to the mounted Env.
+func doAs(ctx context.Context, origin string, req harness.Request) harness.Result {
+	GinkgoHelper()
+	r, err := sessionAs(ctx, origin).Do(ctx, req)
+	Expect(err).NotTo(HaveOccurred())
+	return r
+}
+
+// json is a JSON request body with its (not safelisted) content type.
+func json(method, url string) harness.Request {
+	return harness.Request{API: harness.Fetch, Method: method, URL: url, Body: `{"n":1}`,
+		Headers: []servers.Header{{Name: "Content-Type", Value: "application/json"}}}
+}

@@ -1,0 +1,110 @@
+package specs_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/matchers"
+	"github.com/corslab/corslab/harness/suite"
+	"github.com/corslab/corslab/servers"
+)
+
+// usersAPI is a hand-written API with its own CORS policy, the kind a user
+// mounts: it allows exactly https://app.example.com, with credentials.
+func usersAPI() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Origin") == "https://app.example.com" {
+			w.Header().Set("Access-Control-Allow-Origin", "https://app.example.com")
+			w.Header().Set("Access-Control-Allow-Credentials", "true")
+			w.Header().Set("Vary", "Origin")
+		}
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Access-Control-Allow-Methods", "GET, PUT")
+			w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = io.WriteString(w, `[{"name":"ada"}]`)
+	})
+}
+
+var _ = Describe("your own server", func() {
+	It("mounts a user's handler as the API origin and the journal records its requests by the corslab-token query parameter", func(ctx SpecContext) {
+		own := mountedEnv(ctx)
+		r, err := own.Do(ctx, harness.Request{URL: "/users?page=2"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r.URL).To(Equal(own.Origins.API.URL + "/users?corslab-token=" + r.Token + "&page=2"))
+		Expect(r.Server.Recorded).To(BeTrue())
+		Expect(r.Server.Entries).To(HaveLen(1))
+		Expect(r.Server.Entries[0].URL).To(HavePrefix("/users?"))
+		Expect(own.Origins.Journal.Entries(r.Token)).To(HaveLen(1))
+		// The handler allows only https://app.example.com: from corslab's own page origin it sends no ACAO.
+		Expect(r).To(matchers.BeBlockedWith("MissingAllowOriginHeader"))
+		Expect(r).To(matchers.BeExecutedDespiteBlock())
+	}, within)
+
+	It("runs the page as https://app.example.com: the API receives exactly that Origin and its requests are not intercepted", func(ctx SpecContext) {
+		own := mountedEnv(ctx)
+		s, err := own.NewSessionAs(ctx, "https://app.example.com")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(s.Close)
+		Expect(s.Origin()).To(Equal("https://app.example.com"))
+		r, err := s.Do(ctx, harness.Request{Method: "PUT", URL: "/users/1", Credentials: true,
+			Headers: []servers.Header{{Name: "Content-Type", Value: "application/json"}}, Body: `{"name":"ada"}`})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r).To(matchers.BePreflighted())
+		Expect(r).To(matchers.BeAllowed())
+		Expect(r).To(matchers.ComeFromPageOrigin())
+		entries := own.Origins.Journal.Entries(r.Token)
+		Expect(entries).To(HaveLen(2))
+		for _, e := range entries {
+			Expect(e.Header.Values("Origin")).To(Equal([]string{"https://app.example.com"}))
+		}
+		// Chrome paused the page document and nothing else: the preflight and
+		// the PUT went over the real network (Chrome saw their wire headers).
+		Expect(s.Intercepted()).To(Equal([]string{"https://app.example.com/"}))
+		Expect(r.Browser.Preflight.OnWire).To(BeTrue())
+		Expect(r.Browser.Actual.OnWire).To(BeTrue())
+	}, within)
+
+	It("refuses a page origin that is not scheme://host[:port]", func(ctx SpecContext) {
+		_, err := mountedEnv(ctx).NewSessionAs(ctx, "https://app.example.com/login")
+		Expect(err).To(MatchError(ContainSubstring(`From = "https://app.example.com/login"`)))
+	}, within)
+
+	// Chrome puts an impersonated page in the public address space and grants
+	// the local-network permission only to secure origins (measured).
+	It("says why an http:// page origin cannot reach a loopback API", func(ctx SpecContext) {
+		_, err := mountedEnv(ctx).NewSessionAs(ctx, "http://app.example.com")
+		Expect(err).To(MatchError(ContainSubstring("Chrome grants it only to secure origins: impersonate https://app.example.com instead")))
+	}, within)
+})
+
+var _ = Describe("a server that already runs", func() {
+	It("runs requests against its URL, carrying the token in the corslab-token query parameter", func(ctx SpecContext) {
+		// Started apart from corslab, as a user's dev server would be; its own journal shows what reached it.
+		journal := &servers.Journal{}
+		srv := httptest.NewServer(journal.Record(usersAPI()))
+		DeferCleanup(srv.Close)
+		byURL := suite.Start(ctx, harness.Options{APIURL: srv.URL})
+		s, err := byURL.NewSessionAs(ctx, "https://app.example.com")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(s.Close)
+		r, err := s.Do(ctx, harness.Request{URL: "/users", Credentials: true})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r.URL).To(HavePrefix(srv.URL + "/users?corslab-token="))
+		Expect(r.Server.Recorded).To(BeFalse(), "corslab's journal does not see a server it did not start")
+		Expect(r).To(matchers.BeAllowed())
+		Expect(r).To(matchers.HaveResponseText(`[{"name":"ada"}]`))
+		got := journal.Entries(r.Token)
+		Expect(got).To(HaveLen(1))
+		Expect(got[0].Origin()).To(Equal("https://app.example.com"))
+	}, NodeTimeout(60*time.Second))
+})
