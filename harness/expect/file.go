@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -80,7 +82,23 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e.Line == 0 { // the YAML parser gave no position
+		return fmt.Sprintf("%s: %s: %v", e.Path, e.Field, e.Err)
+	}
 	return fmt.Sprintf("%s:%d: %s: %v", e.Path, e.Line, e.Field, e.Err)
+}
+
+// yamlLine finds "line N: " in a YAML parser error.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+
+// syntaxError turns the YAML parser's error into an Error that names the line.
+func syntaxError(path string, err error) error {
+	msg, line := err.Error(), 0
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = msg[len(m[0]):]
+	}
+	return &Error{Path: path, Line: line, Field: "syntax", Err: errors.New(strings.TrimPrefix(msg, "yaml: "))}
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -99,7 +117,7 @@ func Load(path string) (*File, error) {
 func Parse(path string, data []byte) (*File, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("expect: %s: %w", path, err)
+		return nil, syntaxError(path, err)
 	}
 	p := &parser{path: path}
 	if len(doc.Content) == 0 {
