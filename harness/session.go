@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/corslab/corslab/harness/model"
 	"github.com/corslab/corslab/servers"
 )
 
@@ -32,6 +33,7 @@ type Session struct {
 	cancel  context.CancelFunc
 	cap     *capture
 	origin  string
+	model   *model.Browser // predicts this context's requests, preflight cache included
 
 	mu sync.Mutex // one request at a time: the tab is one page
 }
@@ -42,6 +44,7 @@ func (e *Env) openSession(ctx context.Context) (*Session, error) {
 	c := newCapture()
 	tab, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(c.listen))
 	s := &Session{env: e, browser: b, tab: tab, cancel: cancel, cap: c, origin: e.Origins.App.URL}
+	s.model = model.NewBrowser(model.Chrome, s.origin)
 	// The first Do creates the tab and binds it to tab, so it runs unbounded
 	// in a goroutine and ctx bounds the wait.
 	done := make(chan error, 1)
@@ -142,6 +145,7 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 	res.URL = req.urlFor(o.API.URL, o.Other.URL, token)
 	res.Server.Recorded = req.URL == "" || sameOrigin(req.URL, o.API.URL) || sameOrigin(req.URL, o.Other.URL)
 	res.Request.Token = token
+	res.Predicted = s.predict(req, res.URL)
 
 	pr := pageRequest{API: req.API, Environment: req.Environment, Method: req.method(), URL: res.URL,
 		Headers: [][2]string{}, Credentials: req.Credentials, Mode: req.Mode,

@@ -3,6 +3,7 @@
 //	corslab demo [--chrome PATH]      narrated tour of the article's CORS walk-through
 //	corslab bench [-n 200]            the benchmark workload and its one-line summary
 //	corslab summary REPORT.json       one-line summary of a ginkgo JSON report
+//	corslab matrix [--sample N]       generated scenarios in real Chrome, compared with the model
 package main
 
 import (
@@ -29,6 +30,7 @@ commands:
   demo       a narrated tour of the article's CORS walk-through in real Chrome
   bench      the fixed benchmark workload: token isolation vs a fresh context per scenario
   summary    summarize a ginkgo JSON report (used by make test)
+  matrix     run generated scenarios in real Chrome and compare each with the model
 
 Run 'corslab <command> -h' for a command's flags.
 `
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return summary(args[1:], stdout)
 	case "bench":
 		return benchCmd(ctx, args[1:], stdout, stderr)
+	case "matrix":
+		return matrix(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
