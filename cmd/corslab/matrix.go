@@ -38,7 +38,7 @@ type scenario struct {
 	req    harness.Request
 	repeat bool
 	// what the policy's list-valued answers are made from, set by the request dimensions
-	acam, acah, acao string
+	acam, acah string
 }
 
 // matrixDimensions are the axes combined into scenarios; origin is the page origin.
@@ -321,7 +321,9 @@ func writeReport(path, profile string, n int, wall time.Duration, bad []string, 
 		for k := range reasons {
 			keys = append(keys, k)
 		}
-		sort.Slice(keys, func(i, j int) bool { return reasons[keys[i]] > reasons[keys[j]] || reasons[keys[i]] == reasons[keys[j]] && keys[i] < keys[j] })
+		sort.Slice(keys, func(i, j int) bool {
+			return reasons[keys[i]] > reasons[keys[j]] || reasons[keys[i]] == reasons[keys[j]] && keys[i] < keys[j]
+		})
 		for _, k := range keys {
 			fmt.Fprintf(&sb, "  %4d  %s\n", reasons[k], k)
 		}
