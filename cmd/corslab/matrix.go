@@ -31,12 +31,21 @@ type dimension struct {
 	choices []choice
 }
 
-// scenario is one matrix cell: a request, and whether to send it twice with the
-// same token (the second time asks the preflight cache).
+// The ways a scenario sends a second request with the same token (the same
+// URL, so the same preflight-cache entry).
+const (
+	sameAgain          = "again"
+	thenCredentialed   = "credentialed"   // a credentialed request after the first
+	thenUncredentialed = "uncredentialed" // a non-credentialed request after the first
+	thenAnotherHeader  = "header"         // the first's headers plus X-Second
+)
+
+// scenario is one matrix cell: a request, and whether and how to send a second
+// one with the same token (the second asks the preflight cache).
 type scenario struct {
 	label  string
 	req    harness.Request
-	repeat bool
+	repeat string
 	// what the policy's list-valued answers are made from, set by the request dimensions
 	acam, acah string
 }
@@ -112,7 +121,12 @@ func matrixDimensions(origin string) []dimension {
 			{"X-Exposed", func(s *scenario) { s.req.Policy.ExposeHeaders = []string{"X-Exposed"} }},
 			{"*", func(s *scenario) { s.req.Policy.ExposeHeaders = []string{"*"} }},
 		}},
-		{"repeat", []choice{{"once", func(*scenario) {}}, {"twice", func(s *scenario) { s.repeat = true }}}},
+		{"repeat", []choice{
+			{"once", func(*scenario) {}}, {"twice", func(s *scenario) { s.repeat = sameAgain }},
+			{"then-credentialed", func(s *scenario) { s.repeat = thenCredentialed }},
+			{"then-uncredentialed", func(s *scenario) { s.repeat = thenUncredentialed }},
+			{"then-another-header", func(s *scenario) { s.repeat = thenAnotherHeader }},
+		}},
 	}
 }
 
@@ -296,9 +310,17 @@ func runScenario(ctx context.Context, env *harness.Env, sc scenario) ([]harness.
 		return []harness.Result{r}, err
 	}
 	out := []harness.Result{r}
-	if sc.repeat {
+	if sc.repeat != "" {
 		again := sc.req
 		again.Token = r.Token
+		switch sc.repeat {
+		case thenCredentialed:
+			again.Credentials = true
+		case thenUncredentialed:
+			again.Credentials = false
+		case thenAnotherHeader:
+			again.Headers = append(append([]servers.Header{}, sc.req.Headers...), servers.Header{Name: "X-Second", Value: "1"})
+		}
 		r2, err := env.Do(rctx, again)
 		out = append(out, r2)
 		if err != nil {

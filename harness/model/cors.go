@@ -205,31 +205,15 @@ func (p Profile) headersAllowed(headers []servers.Header, names []string, creden
 			return &CorsError{HeaderDisallowedByPreflightResponse, n}
 		}
 	}
-	unsafe := p.unsafeRequestHeaderNames(headers)
-	if p.BlameHeadersInRequestOrder {
-		unsafe = inRequestOrder(unsafe, headers)
-	}
-	for _, n := range unsafe {
+	var blame *CorsError
+	for _, n := range p.unsafeRequestHeaderNames(headers) {
 		if !listed[n] && !wildcard {
-			return &CorsError{HeaderDisallowedByPreflightResponse, n}
+			if blame == nil || p.BlameLastHeader {
+				blame = &CorsError{HeaderDisallowedByPreflightResponse, n}
+			}
 		}
 	}
-	return nil
-}
-
-// inRequestOrder orders names (lower-case) as the page set its headers.
-func inRequestOrder(names []string, headers []servers.Header) []string {
-	want := map[string]bool{}
-	for _, n := range names {
-		want[n] = true
-	}
-	var out []string
-	for _, h := range combine(headers) {
-		if n := strings.ToLower(h.Name); want[n] {
-			out = append(out, n)
-		}
-	}
-	return out
+	return blame
 }
 
 // safelistedResponseHeaders implements "CORS-safelisted response-header name" (Fetch §2.2.2).

@@ -293,3 +293,17 @@ func TestChromeCacheWildcardSkipsAuthorization(t *testing.T) {
 		t.Errorf("X-A under a cached *: %s, want from cache", p)
 	}
 }
+
+// Fetch §4.8 step 7.7 names no header; the profiles differ only in which one they blame.
+func TestBlamedHeader(t *testing.T) {
+	h := hs("X-Corslab", "1", "Content-Type", "application/json", "X-Second", "1")
+	for _, c := range []struct {
+		p    Profile
+		want string
+	}{{Standard, "content-type"}, {Chrome, "x-second"}} {
+		err := c.p.headersAllowed(h, nil, false)
+		if err == nil || err.FailedParameter != c.want {
+			t.Errorf("%s profile: blamed %v, want %q", c.p.Name, err, c.want)
+		}
+	}
+}

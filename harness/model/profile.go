@@ -52,13 +52,15 @@ type Profile struct {
 	// profile sets it.
 	MethodMatchUpperCased bool
 
-	// BlameHeadersInRequestOrder: when several request headers are not allowed,
-	// Chrome's failedParameter names the first the page set, not the first in
-	// sorted order (matrix: headers=custom+ct-json sets X-Corslab then
-	// Content-Type; Chrome blames x-corslab). The standard names no header at
-	// all; the Standard profile blames the first of the sorted
-	// CORS-unsafe request-header names it iterates.
-	BlameHeadersInRequestOrder bool
+	// BlameLastHeader: when several request headers are not allowed, Chrome's
+	// failedParameter names the last of them in sorted order. Evidence: the
+	// matrix's headers=custom+ct-json (X-Corslab, Content-Type: blames
+	// x-corslab) and repeat=then-another-header (X-Corslab, Content-Type,
+	// X-Second: blames x-second; Accept: text/"x", X-Second: blames x-second):
+	// neither the order the page set them nor the first. The standard names no
+	// header; the Standard profile blames the first of the sorted CORS-unsafe
+	// request-header names it iterates.
+	BlameLastHeader bool
 
 	// Reporting details where Chrome says more or less than the standard, not
 	// deviations in behaviour: Chrome reports InvalidAllowMethods/-Headers
@@ -75,5 +77,5 @@ var Chrome = Profile{
 	AllowOriginBeforePreflightStatus:        true,
 	NegativeMaxAgeNotCached:                 true,
 	SafelistedClientHints:                   map[string]bool{"dpr": true, "device-memory": true, "save-data": true},
-	BlameHeadersInRequestOrder:              true,
+	BlameLastHeader:                         true,
 }
