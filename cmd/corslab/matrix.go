@@ -102,11 +102,13 @@ func matrixDimensions(origin string) []dimension {
 			{"none", func(*scenario) {}}, {"true", func(s *scenario) { s.req.Policy.AllowCredentials = "true" }},
 			{"true", func(s *scenario) { s.req.Policy.AllowCredentials = "true" }},
 			{"True", func(s *scenario) { s.req.Policy.AllowCredentials = "True" }},
+			{"padded", func(s *scenario) { s.req.Policy.AllowCredentials = "true " }},
 		}},
 		{"preflight-status", []choice{
 			{"204", func(*scenario) {}}, {"204", func(*scenario) {}}, {"204", func(*scenario) {}},
 			{"200", func(s *scenario) { s.req.Policy.PreflightStatus = 200 }},
 			{"404", func(s *scenario) { s.req.Policy.PreflightStatus = 404 }},
+			{"302", func(s *scenario) { s.req.Policy.PreflightStatus = 302 }},
 			{"500", func(s *scenario) { s.req.Policy.PreflightStatus = 500 }},
 		}},
 		{"max-age", []choice{
@@ -120,6 +122,13 @@ func matrixDimensions(origin string) []dimension {
 			{"none", func(*scenario) {}},
 			{"X-Exposed", func(s *scenario) { s.req.Policy.ExposeHeaders = []string{"X-Exposed"} }},
 			{"*", func(s *scenario) { s.req.Policy.ExposeHeaders = []string{"*"} }},
+			{"list", func(s *scenario) { s.req.Policy.ExposeHeaders = []string{"x-exposed, X-Other"} }},
+			{"invalid", func(s *scenario) { s.req.Policy.ExposeHeaders = []string{"X-Exposed X-Other"} }},
+		}},
+		{"status", []choice{
+			{"200", func(*scenario) {}}, {"200", func(*scenario) {}},
+			{"404", func(s *scenario) { s.req.Policy.Status = 404 }},
+			{"500", func(s *scenario) { s.req.Policy.Status = 500 }},
 		}},
 		{"repeat", []choice{
 			{"once", func(*scenario) {}}, {"twice", func(s *scenario) { s.repeat = sameAgain }},
@@ -218,7 +227,7 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("matrix", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	chrome := fs.String("chrome", "", "Chrome or Chromium binary (default: $CORSLAB_CHROME, then chromium/google-chrome on PATH)")
-	n := fs.Int("sample", 1200, "how many scenarios to draw from the matrix")
+	n := fs.Int("sample", 1500, "how many scenarios to draw from the matrix")
 	seed := fs.Uint64("seed", 1, "the draw's seed: the same seed gives the same scenarios")
 	profileName := fs.String("profile", "chrome", `the model profile to compare with: "chrome" or "fetch" (the standard as written)`)
 	report := fs.String("report", "out/matrix-report.txt", "where to write the mismatches with their transcripts")

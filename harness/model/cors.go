@@ -31,12 +31,22 @@ type CorsError struct {
 
 // headerValue implements "get" a header from a list (Fetch §2.2.2): the
 // policy's lines joined with ", ", or absent (ok false) when there is none.
+// Each line is what the browser parsed off the wire: a header value has no
+// leading or trailing HTTP whitespace ("normalize", Fetch §2.2).
 func headerValue(lines []string) (string, bool) {
 	if len(lines) == 0 {
 		return "", false
 	}
-	return strings.Join(lines, ", "), true
+	values := make([]string, len(lines))
+	for i, l := range lines {
+		values[i] = normalize(l)
+	}
+	return strings.Join(values, ", "), true
 }
+
+// normalize implements "normalize" a byte sequence (Fetch §2.2): strip leading
+// and trailing HTTP whitespace bytes.
+func normalize(v string) string { return strings.Trim(v, " \t\r\n") }
 
 // allowOriginValues is the Access-Control-Allow-Origin lines the server sends
 // for policy to a page on origin (servers.Echo stands for the request's Origin).
@@ -88,7 +98,7 @@ func CORSCheck(origin string, acao []string, acac string, credentials bool) *Cor
 	}
 	// Step 6-7: "Let credentials be the result of getting `Access-Control-Allow-Credentials`
 	// … If credentials is `true`, then return success. Return failure."
-	if acac == "true" {
+	if acac = normalize(acac); acac == "true" {
 		return nil
 	}
 	return &CorsError{InvalidAllowCredentials, acac}

@@ -125,6 +125,8 @@ func TestCORSCheck(t *testing.T) {
 		{[]string{origin}, "", true, InvalidAllowCredentials, "step 7: credentials without ACAC"},
 		{[]string{origin}, "True", true, InvalidAllowCredentials, "step 6: ACAC is byte-case-sensitive"},
 		{[]string{origin}, "true", true, "", "step 6: ACAC true"},
+		{[]string{origin}, "true ", true, "", "§2.2 normalize: the parsed value has no trailing whitespace"},
+		{[]string{" * "}, "", false, "", "§2.2 normalize: padded * is *"},
 	}
 	for _, c := range cases {
 		err := CORSCheck(origin, c.acao, c.acac, c.credentials)
