@@ -30,7 +30,7 @@ chrome:
 modules:
 	@$(GO) mod download
 
-lint:
+lint: | $(TMPDIR)
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
@@ -39,7 +39,7 @@ unit: | $(TMPDIR)
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /specs)
 
 ## fuzz: a short run of each fuzz target (seed corpora in testdata/fuzz)
-fuzz:
+fuzz: | $(TMPDIR)
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeaderList$$' -fuzztime 3s ./harness/model
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePolicy$$' -fuzztime 3s ./servers
 

@@ -250,7 +250,11 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	defer env.Close()
+	defer func() {
+		if err := env.Close(); err != nil {
+			fmt.Fprintln(stderr, "matrix:", err)
+		}
+	}()
 	origin := env.Origins.App.URL
 	list := scenarios(matrixDimensions(origin), *n, *seed)
 	fmt.Fprintf(stdout, "corslab matrix: %d scenarios against the %s profile, in %s\n", len(list), profile.Name, env.ChromeVersion())
