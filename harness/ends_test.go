@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -105,6 +106,15 @@ func TestAttachToARemoteChrome(t *testing.T) {
 		"--disable-quic", "--disable-component-update", "--disable-sync", "--remote-debugging-address=127.0.0.1",
 		"--remote-debugging-port=0", "--user-data-dir="+dir, "about:blank")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// The test kills this Chrome, which leaves its org.chromium.Chromium.* folders
+	// in its TMPDIR: give it one the test removes. (A short path: t.TempDir's is
+	// too long for Chrome's singleton socket.)
+	chromeTmp, err := os.MkdirTemp("", "remote")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(chromeTmp) })
+	cmd.Env = append(os.Environ(), "TMPDIR="+chromeTmp)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
