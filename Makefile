@@ -8,10 +8,10 @@ export TMPDIR := $(CURDIR)/$(OUT)/tmp
 # Every go command needs it, lint and demo included, from a clean checkout on.
 $(shell mkdir -p $(TMPDIR))
 
-.PHONY: test demo bench lab screenshots chrome modules lint unit specs leftovers leakcheck soak clean
+.PHONY: test demo bench lab screenshots chrome modules lint unit fuzz specs matrix leftovers leakcheck soak clean
 
 ## test: install what is missing, lint, run the unit tests and the specs in parallel, check nothing leaked
-test: chrome modules lint unit specs leftovers leakcheck
+test: chrome modules lint unit fuzz specs matrix leftovers leakcheck
 
 ## demo: a narrated tour of the article's CORS walk-through in real Chrome
 demo: chrome modules
@@ -47,6 +47,17 @@ lint: | $(TMPDIR)
 
 unit: | $(TMPDIR)
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /specs)
+
+## fuzz: a short run of each fuzz target (seed corpora in testdata/fuzz)
+fuzz: | $(TMPDIR)
+	$(GO) test -run '^$$' -fuzz '^FuzzParseHeaderList$$' -fuzztime 3s ./harness/model
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePolicy$$' -fuzztime 3s ./servers
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 3s ./harness/expect
+
+## matrix: a sample of the Chrome-vs-model matrix (`go run ./cmd/corslab matrix` runs the full one)
+matrix: | $(TMPDIR)
+	@mkdir -p $(OUT)
+	$(GO) run ./cmd/corslab matrix --sample 150 --report $(OUT)/matrix-report.txt
 
 specs: | $(TMPDIR)
 	@mkdir -p $(OUT)

@@ -26,6 +26,8 @@ type Result struct {
 	Notes []string
 	// Timing is where the request's time went, measured from Go.
 	Timing Timing
+	// Predicted is what the model's Chrome profile said would happen, made before the request went out.
+	Predicted model.Prediction
 }
 
 // Timing splits one Do into its phases.
@@ -248,6 +250,10 @@ func (r Result) String() string {
 	fmt.Fprintf(&sb, "  page: %s;  server: %s\n", r.pageLine(), r.serverLine())
 	for _, d := range r.Disagreements() {
 		sb.WriteString("  ! views disagree: " + d + "\n")
+	}
+	sb.WriteString("  model predicted: " + r.Predicted.String() + "\n")
+	for _, d := range r.ModelDisagreements() {
+		sb.WriteString("  ! model disagrees: " + d + "\n")
 	}
 	for _, n := range r.Notes {
 		sb.WriteString("  note: " + n + "\n")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/corslab/corslab/harness/model"
 	"github.com/corslab/corslab/servers"
 )
 
@@ -34,6 +35,7 @@ type Session struct {
 	origin  string
 	// intercepted is set for a session whose page document Chrome's Fetch domain answers.
 	intercepted *interceptor
+	model       *model.Browser // predicts this context's requests, preflight cache included
 
 	mu sync.Mutex // one request at a time: the tab is one page
 }
@@ -50,6 +52,7 @@ func (e *Env) openSessionOn(ctx context.Context, origin string, prepare func(tab
 	c := newCapture()
 	tab, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(c.listen))
 	s := &Session{env: e, browser: b, tab: tab, cancel: cancel, cap: c, origin: origin}
+	s.model = model.NewBrowser(model.Chrome, s.origin)
 	// The first Do creates the tab and binds it to tab, so it runs unbounded
 	// in a goroutine and ctx bounds the wait.
 	done := make(chan error, 1)
@@ -175,6 +178,7 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 	res.URL = req.urlFor(s.env.apiBase(), o.Other.URL, token)
 	res.Server.Recorded = sameOrigin(res.URL, o.API.URL) || sameOrigin(res.URL, o.Other.URL)
 	res.Request.Token = token
+	res.Predicted = s.predict(req, res.URL)
 
 	pr := req.pageRequest(res.URL)
 	if pr.Timeout == 0 {

@@ -5,6 +5,7 @@
 //	corslab bench [-n 200]            the benchmark workload and its one-line summary
 //	corslab check [--junit PATH] FILE run an expectations file's cases in real Chrome
 //	corslab summary REPORT.json       one-line summary of a ginkgo JSON report
+//	corslab matrix [--sample N]       generated scenarios in real Chrome, compared with the model
 package main
 
 import (
@@ -33,6 +34,7 @@ commands:
   bench      the fixed benchmark workload: token isolation vs a fresh context per scenario
   check      run an expectations file's cases in real Chrome (--junit PATH for CI)
   summary    summarize a ginkgo JSON report (used by make test)
+  matrix     run generated scenarios in real Chrome and compare each with the model
 
 Run 'corslab <command> -h' for a command's flags.
 `
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return summary(args[1:], stdout)
 	case "bench":
 		return benchCmd(ctx, args[1:], stdout, stderr)
+	case "matrix":
+		return matrix(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -258,7 +258,7 @@ func NewRun(res harness.Result) Run {
 	}
 	if p := res.Browser.Preflight; p != nil && p.Status >= 200 && p.Status < 300 && res.Browser.CorsError == "" {
 		v, ok := p.ResponseHeaders["access-control-max-age"]
-		out.CacheSeconds = model.PreflightCacheSeconds(v, ok)
+		out.CacheSeconds = int(model.Chrome.MaxAge(v, ok) / time.Second)
 	}
 	out.Server = journalLines(res.Server.Entries)
 	if !res.Server.Recorded {

@@ -1,6 +1,8 @@
 // Package model holds the Fetch standard's CORS rules as plain Go: which
-// requests need a preflight, and (as it grows) which responses pass. It
-// predicts what a browser should do, as a second opinion to what Chrome did.
+// requests need a preflight, which responses pass the CORS check and the
+// preflight checks, what the page may read and what the preflight cache does.
+// It predicts what a browser should do, as a second opinion to what Chrome did;
+// a Profile (Standard or Chrome) says which browser it predicts.
 // It imports nothing but the standard library and corslab's shared types.
 package model
 
@@ -15,10 +17,29 @@ func IsSafelistedMethod(m string) bool {
 	return m == "GET" || m == "HEAD" || m == "POST"
 }
 
+// NormalizeMethod implements "normalize a method" (Fetch §2.2.1), which XHR's
+// open() and fetch's Request constructor apply: DELETE, GET, HEAD, OPTIONS, POST
+// and PUT are upper-cased when they match byte-case-insensitively; any other
+// method (PATCH included) is sent as written.
+func NormalizeMethod(m string) string {
+	switch u := strings.ToUpper(m); u {
+	case "DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT":
+		return u
+	}
+	return m
+}
+
 // IsSafelistedRequestHeader implements "CORS-safelisted request-header" (Fetch §2.2.2) for one header.
 func IsSafelistedRequestHeader(name, value string) bool {
+	return Standard.isSafelistedRequestHeader(name, value)
+}
+
+func (p Profile) isSafelistedRequestHeader(name, value string) bool {
 	if len(value) > 128 {
 		return false
+	}
+	if p.SafelistedClientHints[strings.ToLower(name)] {
+		return true
 	}
 	switch strings.ToLower(name) {
 	case "accept":
@@ -35,10 +56,14 @@ func IsSafelistedRequestHeader(name, value string) bool {
 		if hasUnsafeByte(value) {
 			return false
 		}
-		mime := strings.ToLower(strings.TrimSpace(strings.SplitN(value, ";", 2)[0]))
-		return mime == "application/x-www-form-urlencoded" || mime == "multipart/form-data" || mime == "text/plain"
+		switch essence, ok := mimeEssence(value); {
+		case !ok:
+			return false
+		default:
+			return essence == "application/x-www-form-urlencoded" || essence == "multipart/form-data" || essence == "text/plain"
+		}
 	case "range":
-		return isSimpleRange(value)
+		return !p.RangeNotSafelisted && isSimpleRange(value)
 	}
 	return false
 }
@@ -84,17 +109,44 @@ func atoi(s string) int64 {
 	return n
 }
 
+// mimeEssence implements the part of "parse a MIME type" (MIME Sniffing §4.4)
+// that decides the essence: type "/" subtype, both tokens, lower-cased. It
+// reports false where the standard's parser returns failure; parameters never
+// make it fail.
+func mimeEssence(v string) (string, bool) {
+	v = strings.Trim(v, " \t\r\n")
+	typ, rest, ok := strings.Cut(v, "/")
+	if !ok || typ == "" || !isToken(typ) {
+		return "", false
+	}
+	sub, _, _ := strings.Cut(rest, ";")
+	sub = strings.TrimRight(sub, " \t\r\n")
+	if sub == "" || !isToken(sub) {
+		return "", false
+	}
+	return strings.ToLower(typ + "/" + sub), true
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110 §5.6.2).
+func isToken(s string) bool {
+	return s != "" && servers.CheckHeaderName(s) == nil
+}
+
 // UnsafeRequestHeaderNames implements "CORS-unsafe request-header names": the
 // sorted, lower-cased, de-duplicated names a preflight lists in
 // Access-Control-Request-Headers. Safelisted headers whose values total more
 // than 1024 bytes all become unsafe.
 func UnsafeRequestHeaderNames(headers []servers.Header) []string {
+	return Standard.unsafeRequestHeaderNames(headers)
+}
+
+func (p Profile) unsafeRequestHeaderNames(headers []servers.Header) []string {
 	var unsafe []string
 	total := 0
 	var safe []string
-	for _, h := range headers {
+	for _, h := range combine(headers) {
 		n := strings.ToLower(h.Name)
-		if IsSafelistedRequestHeader(h.Name, h.Value) {
+		if p.isSafelistedRequestHeader(h.Name, h.Value) {
 			safe = append(safe, n)
 			total += len(h.Value)
 		} else {
@@ -125,12 +177,36 @@ func sortedUnique(in []string) []string {
 	return out
 }
 
-// NeedsPreflight implements the CORS-preflight condition of HTTP-network-or-cache
-// fetch: a non-safelisted method, a CORS-unsafe request header, or an upload
+// combine implements "combine" for a header list the page built with
+// setRequestHeader or fetch's headers: one entry per name (byte-case-insensitive,
+// first spelling kept), repeated values joined with ", ".
+func combine(headers []servers.Header) []servers.Header {
+	var out []servers.Header
+	at := map[string]int{}
+	for _, h := range headers {
+		k := strings.ToLower(h.Name)
+		if i, ok := at[k]; ok {
+			out[i].Value += ", " + h.Value
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, h)
+	}
+	return out
+}
+
+// NeedsPreflight implements the CORS-preflight condition of main fetch (Fetch
+// §4.1 step 12 "use-CORS-preflight flag … or … not a CORS-safelisted method …
+// or CORS-unsafe request-header names … is not empty"): a non-safelisted
+// method (after normalization), a CORS-unsafe request header, or an upload
 // listener on an XHR. mode "no-cors" never preflights.
 func NeedsPreflight(method string, headers []servers.Header, uploadListener bool, mode string) bool {
+	return Standard.needsPreflight(method, headers, uploadListener, mode)
+}
+
+func (p Profile) needsPreflight(method string, headers []servers.Header, uploadListener bool, mode string) bool {
 	if mode == "no-cors" {
 		return false
 	}
-	return !IsSafelistedMethod(method) || len(UnsafeRequestHeaderNames(headers)) > 0 || uploadListener
+	return !IsSafelistedMethod(NormalizeMethod(method)) || len(p.unsafeRequestHeaderNames(headers)) > 0 || uploadListener
 }

@@ -1,0 +1,162 @@
+package model
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/corslab/corslab/servers"
+)
+
+// Prediction is what the model says a browser does with one request.
+type Prediction struct {
+	// Profile is the profile that predicted it ("chrome" or "fetch").
+	Profile string
+	// NotModelled says why the model made no prediction ("" when it made one).
+	NotModelled string
+	// Preflight is true when an OPTIONS preflight goes on the wire.
+	Preflight bool
+	// FromCache is true when a preflight was needed and the cache answered it.
+	FromCache bool
+	// Sent is true when the actual request reaches the server.
+	Sent bool
+	// Allowed is true when the page gets the response.
+	Allowed bool
+	// CorsError is Chrome's name for the failed check ("" when allowed or not a CORS failure).
+	CorsError string
+	// FailedParameter is the value Chrome blames, e.g. a header name or the Allow-Origin value.
+	FailedParameter string
+	// Readable lists, of the header names the policy adds to the response
+	// (servers.Policy.Headers), those the page can read: lower-cased, sorted.
+	Readable []string
+}
+
+// String is the prediction in one line, e.g. "preflight, blocked HeaderDisallowedByPreflightResponse (x-a)".
+func (p Prediction) String() string {
+	switch {
+	case p.Profile == "":
+		return "nothing (no prediction was made)"
+	case p.NotModelled != "":
+		return "nothing (" + p.NotModelled + ")"
+	}
+	var parts []string
+	switch {
+	case p.FromCache:
+		parts = append(parts, "preflight from cache")
+	case p.Preflight:
+		parts = append(parts, "preflight")
+	default:
+		parts = append(parts, "no preflight")
+	}
+	switch {
+	case p.Allowed:
+		parts = append(parts, "allowed")
+	case p.CorsError != "":
+		s := "blocked " + p.CorsError
+		if p.FailedParameter != "" {
+			s += " (" + p.FailedParameter + ")"
+		}
+		parts = append(parts, s)
+	default:
+		parts = append(parts, "fails")
+	}
+	if p.Allowed && len(p.Readable) > 0 {
+		parts = append(parts, "readable "+strings.Join(p.Readable, ","))
+	}
+	return p.Profile + ": " + strings.Join(parts, ", ")
+}
+
+// Browser predicts the requests of one browser context whose page is on
+// Origin: it holds that context's preflight cache. Use one per session.
+type Browser struct {
+	Profile Profile
+	Origin  string
+	// Now is the clock; nil means time.Now.
+	Now   func() time.Time
+	cache PreflightCache
+}
+
+// NewBrowser returns a Browser with an empty preflight cache.
+func NewBrowser(p Profile, origin string) *Browser {
+	return &Browser{Profile: p, Origin: origin}
+}
+
+// Predict implements main fetch's CORS path (Fetch §4.1 steps 12-14, §4.5, §4.8)
+// for a request to url: method and headers as the page set them, credentials
+// (withCredentials / credentials "include"), mode ("" or "cors", or
+// "no-cors"), an XHR upload listener, and the policy the server answers with.
+// A preflight that passes is remembered in the Browser's cache.
+func (b *Browser) Predict(url, method string, headers []servers.Header, credentials bool, mode string, uploadListener bool, policy servers.Policy) Prediction {
+	p := b.Profile
+	pred := Prediction{Profile: p.Name}
+	method = NormalizeMethod(method)
+	if mode == "no-cors" {
+		// Main fetch step 12 "no-cors": no preflight, an opaque response; a
+		// method that is not CORS-safelisted is a TypeError before anything is sent.
+		if !IsSafelistedMethod(method) {
+			return pred
+		}
+		pred.Sent, pred.Allowed = true, true
+		return pred
+	}
+	now := time.Now()
+	if b.Now != nil {
+		now = b.Now()
+	}
+	if p.needsPreflight(method, headers, uploadListener, mode) {
+		if b.cache.covers(p, url, now, credentials, method, p.unsafeRequestHeaderNames(headers)) {
+			pred.FromCache = true
+		} else {
+			pred.Preflight = true
+			pp := policy
+			if policy.Preflight != nil {
+				pp = *policy.Preflight
+			}
+			methods, names, err := p.preflightChecks(b.Origin, method, headers, credentials, uploadListener, pp)
+			if err != nil {
+				pred.CorsError, pred.FailedParameter = err.Reason, err.FailedParameter
+				return pred
+			}
+			maxAge, present := pp.MaxAge, pp.MaxAge != ""
+			b.cache.store(url, now, p.MaxAge(maxAge, present), credentials, method, methods, names)
+		}
+	}
+	pred.Sent = true
+	// Main fetch step 14 / HTTP fetch step 4.3: the actual response must pass the CORS check.
+	if err := CORSCheck(b.Origin, allowOriginValues(policy, b.Origin), policy.AllowCredentials, credentials); err != nil {
+		pred.CorsError, pred.FailedParameter = err.Reason, err.FailedParameter
+		return pred
+	}
+	pred.Allowed = true
+	var names []string
+	for _, h := range policy.Headers {
+		names = append(names, h.Name)
+	}
+	pred.Readable = ReadableResponseHeaders(names, policy.ExposeHeaders, credentials)
+	return pred
+}
+
+// Compare lists where a prediction and what happened differ; each argument is
+// what the browser did. readable is nil when the page got no response.
+func (p Prediction) Compare(preflight, sent, allowed bool, corsError, failedParameter string, readable []string) []string {
+	if p.NotModelled != "" || p.Profile == "" {
+		return nil
+	}
+	var d []string
+	if p.Preflight != preflight {
+		d = append(d, fmt.Sprintf("preflight on the wire: model %v, browser %v", p.Preflight, preflight))
+	}
+	if p.Sent != sent {
+		d = append(d, fmt.Sprintf("actual request reached the server: model %v, browser %v", p.Sent, sent))
+	}
+	if p.Allowed != allowed {
+		d = append(d, fmt.Sprintf("allowed: model %v, browser %v", p.Allowed, allowed))
+	}
+	if p.CorsError != corsError || p.FailedParameter != failedParameter {
+		d = append(d, fmt.Sprintf("CorsError: model %q (%q), browser %q (%q)", p.CorsError, p.FailedParameter, corsError, failedParameter))
+	}
+	if p.Allowed && allowed && strings.Join(p.Readable, ",") != strings.Join(readable, ",") {
+		d = append(d, fmt.Sprintf("readable headers: model [%s], page [%s]", strings.Join(p.Readable, ","), strings.Join(readable, ",")))
+	}
+	return d
+}

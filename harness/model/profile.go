@@ -1,0 +1,81 @@
+package model
+
+// Profile says which browser the model predicts: Standard follows the Fetch
+// standard to the letter; Chrome adds the deviations corslab measured in
+// Chromium. Every deviation is a field of Profile, so this file is the one
+// list of them, each with its evidence.
+type Profile struct {
+	// Name names the profile in predictions ("fetch" or "chrome").
+	Name string
+
+	// AllowHeadersWildcardCoversAuthorization: `Access-Control-Allow-Headers: *`
+	// lets a non-credentialed request send Authorization. The standard keeps
+	// Authorization out of the wildcard ("CORS non-wildcard request-header name",
+	// CORS-preflight fetch step 7.7).
+	// Evidence: CHROME.md ("Chromium 156 lets Access-Control-Allow-Headers: *
+	// cover Authorization"); the matrix's Authorization × `*` scenarios.
+	// Only the fresh preflight: the cached `*` does not cover Authorization, so
+	// the same request again sends a new preflight although Max-Age allows
+	// reuse (matrix: headers=authorization allow-headers=* repeat=twice).
+	AllowHeadersWildcardCoversAuthorization bool
+
+	// AllowOriginBeforePreflightStatus: a preflight that fails both the CORS
+	// check and the ok-status check is reported as an Allow-Origin problem
+	// (Preflight…AllowOrigin…), and PreflightInvalidStatus appears only when the
+	// CORS headers pass. The standard checks both together and names neither;
+	// the Standard profile reports the status first.
+	// Evidence: CHROME.md ("Chrome checks the preflight's Allow-Origin before
+	// its status"); the matrix's preflight-status × Allow-Origin scenarios.
+	AllowOriginBeforePreflightStatus bool
+
+	// NegativeMaxAgeNotCached: `Access-Control-Max-Age: -1` caches nothing. The
+	// standard reads a value that is not delta-seconds as absent, so 5 s.
+	// Evidence: CHROME.md ("a negative Max-Age is not cached"); the matrix's
+	// repeated requests with Max-Age -1.
+	NegativeMaxAgeNotCached bool
+
+	// SafelistedClientHints are request-header names Chrome treats as
+	// CORS-safelisted although the standard does not list them: client hints.
+	// Evidence: the matrix's headers=dpr, device-memory and save-data
+	// scenarios (DPR: 2, Device-Memory: 8, Save-Data: on) go out with no
+	// preflight; other client hints were not measured and are not listed.
+	SafelistedClientHints map[string]bool
+
+	// RangeNotSafelisted: Range is never CORS-safelisted. Chrome 156 does
+	// safelist `Range: bytes=0-10` like the standard (matrix headers=range), so
+	// no profile sets it; it stays so a future Chrome can be described.
+	RangeNotSafelisted bool
+
+	// MethodMatchUpperCased: the preflight's method check upper-cases the
+	// request's method. Chrome 156 compares byte for byte like the standard
+	// (matrix: method=patch × allow-methods=case-changed is blocked), so no
+	// profile sets it.
+	MethodMatchUpperCased bool
+
+	// BlameLastHeader: when several request headers are not allowed, Chrome's
+	// failedParameter names the last of them in sorted order. Evidence: the
+	// matrix's headers=custom+ct-json (X-Corslab, Content-Type: blames
+	// x-corslab) and repeat=then-another-header (X-Corslab, Content-Type,
+	// X-Second: blames x-second; Accept: text/"x", X-Second: blames x-second):
+	// neither the order the page set them nor the first. The standard names no
+	// header; the Standard profile blames the first of the sorted CORS-unsafe
+	// request-header names it iterates.
+	BlameLastHeader bool
+
+	// Reporting details where Chrome says more or less than the standard, not
+	// deviations in behaviour: Chrome reports InvalidAllowMethods/-Headers
+	// PreflightResponse with an empty failedParameter; both profiles predict that.
+}
+
+// Standard is the Fetch standard as written (fetch.spec.whatwg.org, 2026).
+var Standard = Profile{Name: "fetch"}
+
+// Chrome is Chromium 156 as corslab measured it (see each Profile field for the evidence).
+var Chrome = Profile{
+	Name:                                    "chrome",
+	AllowHeadersWildcardCoversAuthorization: true,
+	AllowOriginBeforePreflightStatus:        true,
+	NegativeMaxAgeNotCached:                 true,
+	SafelistedClientHints:                   map[string]bool{"dpr": true, "device-memory": true, "save-data": true},
+	BlameLastHeader:                         true,
+}
