@@ -4,7 +4,9 @@ GINKGO  := $(GO) tool ginkgo
 OUT     := out
 # Tests keep Chrome's folders in a private temp folder, so the leak checks
 # count only what this run made, even on a machine where other Chromes run.
-export TMPDIR := $(CURDIR)/$(OUT)/tmp
+# It is short (Chrome's singleton socket path must fit in 107 bytes) and
+# named after this checkout, so two checkouts never share it.
+export TMPDIR := /tmp/corslab-$(shell printf %s '$(CURDIR)' | cksum | cut -d' ' -f1)
 # Every go command needs it, lint and demo included, from a clean checkout on.
 $(shell mkdir -p $(TMPDIR))
 
@@ -76,4 +78,4 @@ leakcheck:
 	@bash scripts/leakcheck
 
 clean:
-	rm -rf $(OUT)
+	rm -rf $(OUT) $(TMPDIR)

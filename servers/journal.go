@@ -16,8 +16,8 @@ type Entry struct {
 	Host    string
 	Header  http.Header
 	Cookies []*http.Cookie
-	// Status is what the server answered; 0 while the handler runs, -1 when the
-	// client went away before an answer.
+	// Status is what the server answered, set when the headers go out; 0
+	// before that, -1 when the client went away before any answer.
 	Status int
 }
 
@@ -87,7 +87,7 @@ func (j *Journal) notifyLocked() {
 	}
 }
 
-// record stores r under token and returns a func that sets the answered status.
+// record stores r under token and returns a func that sets its status.
 func (j *Journal) record(token string, r *http.Request) func(status int) {
 	e := &Entry{
 		Time:    time.Now(),
@@ -129,45 +129,47 @@ func TokenOf(r *http.Request) string {
 // Record wraps h so that every request it receives is recorded in j under its token.
 func (j *Journal) Record(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		done := j.record(TokenOf(r), r)
-		sw := &statusWriter{ResponseWriter: w}
+		set := j.record(TokenOf(r), r)
+		sw := &statusWriter{ResponseWriter: w, onStatus: set}
 		defer func() {
-			if sw.status == 0 {
+			if sw.status == 0 { // the handler wrote nothing
 				if r.Context().Err() != nil {
-					sw.status = -1
+					set(-1)
 				} else {
-					sw.status = http.StatusOK
+					sw.WriteHeader(http.StatusOK)
 				}
 			}
-			done(sw.status)
 		}()
 		h.ServeHTTP(sw, r)
 	})
 }
 
+// statusWriter reports the status to the journal when the headers go out.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status   int
+	onStatus func(int)
+}
+
+func (w *statusWriter) answered(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+		w.onStatus(code)
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
+	w.answered(code)
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.answered(http.StatusOK)
 	return w.ResponseWriter.Write(b)
 }
 
 func (w *statusWriter) Flush() {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.answered(http.StatusOK)
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
