@@ -60,7 +60,8 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var took []time.Duration
 	var runErrs []error
 	passed := 0
-	for _, c := range f.Cases {
+	for i, c := range f.Cases {
+		fmt.Fprintf(stderr, "check: %d/%d %s …\n", i+1, len(f.Cases), c.Name)
 		began := time.Now()
 		o, err := c.Run(ctx, env)
 		if err != nil {
@@ -69,6 +70,11 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		took = append(took, time.Since(began))
 		outcomes = append(outcomes, o)
+		mark := "✗ failed"
+		if o.Passed() {
+			mark = "✓ passed"
+		}
+		fmt.Fprintf(stderr, "check: %d/%d %s in %d ms\n", i+1, len(f.Cases), mark, time.Since(began).Milliseconds())
 		if o.Passed() {
 			passed++
 			continue
@@ -84,6 +90,9 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := writeJUnit(*junit, f, outcomes, took, time.Since(start)); err != nil {
 			return fmt.Errorf("check: %w", err)
 		}
+	}
+	if ctx.Err() != nil {
+		return &exitError{code: 130, msg: "check: interrupted"}
 	}
 	if failed > 0 || len(outcomes) < len(f.Cases) {
 		e := &exitError{code: 1}
