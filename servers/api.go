@@ -12,6 +12,7 @@ const maxStall = 2 * time.Minute
 // api answers /cors/<token>/... by the Policy encoded in the query string.
 type api struct {
 	stop <-chan struct{} // closed when the servers close, to release stalled answers
+	own  func() []string // corslab's origins, the only redirect targets
 }
 
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -85,6 +86,16 @@ func (p Policy) answer(preflight bool, origin, token string) (int, http.Header) 
 	if h.Get("Cache-Control") == "" {
 		// Same-site origins share Chrome's HTTP cache: never let one answer serve another.
 		h.Set("Cache-Control", "no-store")
+	}
+	if p.Redirect != nil {
+		loc, err := p.Redirect.location(TokenOf(r), strings.TrimPrefix(r.URL.Path, "/cors/"+TokenOf(r)), a.own())
+		if err != nil {
+			http.Error(w, "corslab api: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		h.Set("Location", loc)
+		w.WriteHeader(p.Redirect.Status)
+		return
 	}
 	if preflight {
 		for _, v := range p.AllowMethods {
