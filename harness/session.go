@@ -129,6 +129,7 @@ type pageRequest struct {
 	Body           *string     `json:"body"`
 	Credentials    bool        `json:"credentials"`
 	Mode           string      `json:"mode,omitempty"`
+	Redirect       string      `json:"redirect,omitempty"`
 	Timeout        int64       `json:"timeout,omitempty"`
 	Abort          string      `json:"abort,omitempty"`
 	UploadListener bool        `json:"uploadListener,omitempty"`
@@ -137,7 +138,7 @@ type pageRequest struct {
 // pageRequest describes req for corslab.run, sent to url.
 func (req Request) pageRequest(url string) pageRequest {
 	pr := pageRequest{API: req.API, Environment: req.Environment, Method: req.method(), URL: url,
-		Headers: [][2]string{}, Credentials: req.Credentials, Mode: req.Mode,
+		Headers: [][2]string{}, Credentials: req.Credentials, Mode: req.Mode, Redirect: req.RedirectMode,
 		Timeout: req.Timeout.Milliseconds(), Abort: req.Abort, UploadListener: req.UploadListener}
 	if pr.API == "" {
 		pr.API = XHR
@@ -175,8 +176,8 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 	}
 	o := s.env.Origins
 	res := Result{Request: req, Token: token, PageOrigin: s.origin}
-	res.URL = req.urlFor(s.env.apiBase(), o.Other.URL, token)
-	res.Server.Recorded = sameOrigin(res.URL, o.API.URL) || sameOrigin(res.URL, o.Other.URL)
+	res.URL = req.urlFor(s.env.apiBase(), o.Other.URL, o.App.URL, token)
+	res.Server.Recorded = sameOrigin(res.URL, o.API.URL) || sameOrigin(res.URL, o.Other.URL) || sameOrigin(res.URL, o.App.URL)
 	res.Request.Token = token
 	res.Predicted = s.predict(req, res.URL)
 

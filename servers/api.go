@@ -37,6 +37,17 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for k, v := range headers {
 		h[k] = v
 	}
+	if p.Redirect != nil {
+		// The CORS headers above go on the redirect too: Chrome checks each hop.
+		loc, err := p.Redirect.location(TokenOf(r), strings.TrimPrefix(r.URL.Path, "/cors/"+TokenOf(r)), a.own())
+		if err != nil {
+			http.Error(w, "corslab api: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		h.Set("Location", loc)
+		w.WriteHeader(p.Redirect.Status)
+		return
+	}
 	if preflight {
 		if !a.stall(w, r, p.Stall, status) {
 			w.WriteHeader(status)
@@ -86,16 +97,6 @@ func (p Policy) answer(preflight bool, origin, token string) (int, http.Header) 
 	if h.Get("Cache-Control") == "" {
 		// Same-site origins share Chrome's HTTP cache: never let one answer serve another.
 		h.Set("Cache-Control", "no-store")
-	}
-	if p.Redirect != nil {
-		loc, err := p.Redirect.location(TokenOf(r), strings.TrimPrefix(r.URL.Path, "/cors/"+TokenOf(r)), a.own())
-		if err != nil {
-			http.Error(w, "corslab api: "+err.Error(), http.StatusBadRequest)
-			return
-		}
-		h.Set("Location", loc)
-		w.WriteHeader(p.Redirect.Status)
-		return
 	}
 	if preflight {
 		for _, v := range p.AllowMethods {

@@ -104,7 +104,12 @@ func Start(opts Options) (*Origins, error) {
 	if page == nil {
 		page = pages.Handler()
 	}
-	handlers := [3]http.Handler{page, recorded, recorded}
+	// The page origin answers /cors/ too, for same-origin contrast and for
+	// redirects that start on the page's own origin.
+	app := http.NewServeMux()
+	app.Handle("/cors/", recorded)
+	app.Handle("/", page)
+	handlers := [3]http.Handler{app, recorded, recorded}
 	servers := [3]**Server{&o.App, &o.API, &o.Other}
 	ports := [3]int{opts.AppPort, opts.APIPort, opts.OtherPort}
 	labels := [3]string{"page origin (AppPort)", "API origin (APIPort)", "other origin (OtherPort)"}
