@@ -59,6 +59,9 @@ type Request struct {
 	Mode string
 	// RedirectMode is fetch's redirect: "" means "follow"; "manual" or "error".
 	RedirectMode string
+	// TargetAddressSpace is fetch's targetAddressSpace (Local Network Access):
+	// "" sends none; "loopback", "local" or "public" claim where the server is.
+	TargetAddressSpace string
 	// Policy is what the API origin answers; it travels in the request URL.
 	Policy servers.Policy
 	// Target picks the origin: API (default), Other or App.
@@ -97,6 +100,9 @@ func (r Request) Label() string {
 	}
 	if r.RedirectMode != "" {
 		parts = append(parts, "redirect "+r.RedirectMode)
+	}
+	if r.TargetAddressSpace != "" {
+		parts = append(parts, "targetAddressSpace "+r.TargetAddressSpace)
 	}
 	if r.Credentials {
 		parts = append(parts, "credentials")
@@ -169,6 +175,14 @@ func (r Request) Validate(allowRemote bool) error {
 	case "", "follow", "manual", "error":
 	default:
 		return &RequestError{"RedirectMode", r.RedirectMode, errors.New(`must be "follow", "manual" or "error"`)}
+	}
+	switch r.TargetAddressSpace {
+	case "", "loopback", "local", "public":
+	default:
+		return &RequestError{"TargetAddressSpace", r.TargetAddressSpace, errors.New(`must be "loopback", "local" or "public"`)}
+	}
+	if r.TargetAddressSpace != "" && r.API != Fetch {
+		return &RequestError{"TargetAddressSpace", r.TargetAddressSpace, errors.New("only fetch has a target address space")}
 	}
 	if r.RedirectMode != "" && r.API != Fetch {
 		return &RequestError{"RedirectMode", r.RedirectMode, errors.New("only fetch has a redirect mode")}

@@ -130,6 +130,7 @@ type pageRequest struct {
 	Credentials    bool        `json:"credentials"`
 	Mode           string      `json:"mode,omitempty"`
 	Redirect       string      `json:"redirect,omitempty"`
+	AddressSpace   string      `json:"targetAddressSpace,omitempty"`
 	Timeout        int64       `json:"timeout,omitempty"`
 	Abort          string      `json:"abort,omitempty"`
 	UploadListener bool        `json:"uploadListener,omitempty"`
@@ -138,7 +139,7 @@ type pageRequest struct {
 // pageRequest describes req for corslab.run, sent to url.
 func (req Request) pageRequest(url string) pageRequest {
 	pr := pageRequest{API: req.API, Environment: req.Environment, Method: req.method(), URL: url,
-		Headers: [][2]string{}, Credentials: req.Credentials, Mode: req.Mode, Redirect: req.RedirectMode,
+		Headers: [][2]string{}, Credentials: req.Credentials, Mode: req.Mode, Redirect: req.RedirectMode, AddressSpace: req.TargetAddressSpace,
 		Timeout: req.Timeout.Milliseconds(), Abort: req.Abort, UploadListener: req.UploadListener}
 	if pr.API == "" {
 		pr.API = XHR
