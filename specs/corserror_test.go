@@ -27,11 +27,11 @@ import (
 
 // producer is a request that makes Chrome report one CorsError.
 type producer struct {
-	world  string   // "" for the default pair, else an extraEnv name
-	apis   []string // the APIs it is shown with
-	when   string   // the cause, for the spec name
-	param  string   // the failedParameter Chrome must blame ("" = not checked)
-	build  func(o *servers.Origins) harness.Request
+	world string   // "" for the default pair, else an extraEnv name
+	apis  []string // the APIs it is shown with
+	when  string   // the cause, for the spec name
+	param string   // the failedParameter Chrome must blame ("" = not checked)
+	build func(o *servers.Origins) harness.Request
 }
 
 var (
@@ -70,7 +70,9 @@ var corsErrorProducers = map[network.CorsError]producer{
 			return harness.Request{Credentials: true, Policy: servers.Policy{AllowOrigin: echo, AllowCredentials: "True"}}
 		}},
 	network.CorsErrorPreflightMissingAllowOriginHeader: {apis: both, when: "the preflight has no Access-Control-Allow-Origin",
-		build: func(*servers.Origins) harness.Request { return put(servers.Policy{AllowMethods: []string{"PUT"}}, false) }},
+		build: func(*servers.Origins) harness.Request {
+			return put(servers.Policy{AllowMethods: []string{"PUT"}}, false)
+		}},
 	network.CorsErrorPreflightAllowOriginMismatch: {apis: both, when: "the preflight's Access-Control-Allow-Origin names another origin", param: wrongACAO,
 		build: func(*servers.Origins) harness.Request {
 			return put(servers.Policy{AllowOrigin: []string{wrongACAO}, AllowMethods: []string{"PUT"}}, false)
@@ -130,9 +132,13 @@ var corsErrorProducers = map[network.CorsError]producer{
 			return harness.Request{TargetAddressSpace: "local", Policy: servers.Policy{AllowOrigin: echo}}
 		}},
 	network.CorsErrorLocalNetworkAccessPermissionDenied: {world: publicPage, apis: both, when: "a public page reaches loopback without the permission",
-		build: func(*servers.Origins) harness.Request { return harness.Request{Policy: servers.Policy{AllowOrigin: echo}} }},
+		build: func(*servers.Origins) harness.Request {
+			return harness.Request{Policy: servers.Policy{AllowOrigin: echo}}
+		}},
 	network.CorsErrorInsecureLocalNetwork: {world: publicInsecurePage, apis: both, when: "a public page that is not a secure context reaches loopback",
-		build: func(*servers.Origins) harness.Request { return harness.Request{Policy: servers.Policy{AllowOrigin: echo}} }},
+		build: func(*servers.Origins) harness.Request {
+			return harness.Request{Policy: servers.Policy{AllowOrigin: echo}}
+		}},
 }
 
 // corsErrorsUnreachable are the values no spec produces, each with what was
@@ -189,7 +195,7 @@ var _ = Describe("Chrome's CorsError reasons", Label("corserror"), func() {
 			_, listed := corsErrorsUnreachable[network.CorsError(v)]
 			Expect(produced != listed).To(BeTrue(), "%s: produced=%v listed=%v; it must be exactly one", v, produced, listed)
 		}
-		Expect(len(corsErrorProducers) + len(corsErrorsUnreachable)).To(Equal(len(all)), "a value not in cdproto is listed")
+		Expect(len(corsErrorProducers)+len(corsErrorsUnreachable)).To(Equal(len(all)), "a value not in cdproto is listed")
 		Expect(len(corsErrorProducers)).To(BeNumerically(">=", 22))
 	})
 })
