@@ -211,7 +211,10 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 	// The page has its answer; now wait for Chrome's account of the same request.
 	switch res.Page.Event {
 	case "load", "error", "timeout":
-		err = s.cap.wait(rctx, token, mark, func(_, a *Exchange) bool { return a != nil && a.Finished })
+		// Measured in Chromium 156: an opaque (no-cors) response gets no
+		// loadingFinished, even once the page read it; its status is the end.
+		opaque := res.Page.Event == "load" && res.Page.ResponseType == "opaque"
+		err = s.cap.wait(rctx, token, mark, func(_, a *Exchange) bool { return a != nil && (a.Finished || opaque && a.Status > 0) })
 		if err != nil {
 			return res, fmt.Errorf("harness: %w", s.explain(err))
 		}
