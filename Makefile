@@ -66,7 +66,7 @@ specs: | $(TMPDIR)
 	@$(GO) run ./cmd/corslab summary $(OUT)/specs.json
 
 ## coverage: the spec count and the CorsError coverage the last spec run measured (specs/corserror_test.go writes it)
-coverage:
+coverage: | $(TMPDIR)
 	@$(GO) run ./cmd/corslab summary $(OUT)/specs.json
 	@cat $(OUT)/corserror.txt
 
