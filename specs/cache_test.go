@@ -18,8 +18,8 @@ import (
 // token (its own URL, so its own cache entry) and waits only for its own
 // deadlines, so under `ginkgo -p` the waits overlap. Labelled slow.
 var _ = Describe("the preflight cache", Label("slow"), func() {
-	// cached sends the same PUT again (same token, same URL) and reports whether
-	// Chrome answered the preflight from its cache.
+	// A step sends the same PUT again (same token, same URL) and says whether
+	// Chrome must answer its preflight from the cache.
 	type step struct {
 		after  time.Duration // when to send again (counted as the table body explains)
 		cached bool
