@@ -53,6 +53,15 @@ func (e *Env) openSessionOn(ctx context.Context, origin string, prepare func(tab
 	tab, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(c.listen))
 	s := &Session{env: e, browser: b, tab: tab, cancel: cancel, cap: c, origin: origin}
 	s.model = model.NewBrowser(model.Chrome, s.origin)
+	if err := s.open(ctx, s.origin+"/", prepare); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// open navigates the session's new tab to page, after prepare (if any), and checks the page.
+func (s *Session) open(ctx context.Context, page string, prepare func(tab context.Context) error) error {
+	tab, cancel := s.tab, s.cancel
 	// The first Do creates the tab and binds it to tab, so it runs unbounded
 	// in a goroutine and ctx bounds the wait.
 	done := make(chan error, 1)
@@ -63,7 +72,7 @@ func (e *Env) openSessionOn(ctx context.Context, origin string, prepare func(tab
 				return
 			}
 		}
-		done <- chromedp.Do(tab, chromedp.Navigate(s.origin+"/"))
+		done <- chromedp.Do(tab, chromedp.Navigate(page))
 	}()
 	var err error
 	select {
@@ -76,9 +85,9 @@ func (e *Env) openSessionOn(ctx context.Context, origin string, prepare func(tab
 	}
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("harness: open a session on %s: %w", s.origin, s.explain(err))
+		return fmt.Errorf("harness: open a session on %s: %w", s.origin, s.explain(err))
 	}
-	return s, nil
+	return nil
 }
 
 // checkPage makes sure the runner script loaded.

@@ -115,6 +115,24 @@ var _ = Describe("the preflight cache", Label("slow"), func() {
 		Expect(plain).To(matchers.UseCachedPreflight(), "the credentialed entry covers a non-credentialed request")
 	})
 
+	It("tabs of one browser context share the cache: another tab uses the entry", within, func(ctx SpecContext) {
+		s, err := env.NewSession(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(s.Close)
+		req := harness.Request{Method: "PUT", Policy: servers.Policy{AllowOrigin: echo, AllowMethods: []string{"PUT"}, MaxAge: "60"}}
+		first, err := s.Do(ctx, req)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(first).To(matchers.BePreflighted())
+		tab, err := s.NewTab(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(tab.Close)
+		req.Token = first.Token
+		other, err := tab.Do(ctx, req)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(other).To(matchers.BeAllowed())
+		Expect(other).To(matchers.UseCachedPreflight(), "another tab of the same context")
+	})
+
 	It("browser contexts do not share the cache: a new context preflights again", within, func(ctx SpecContext) {
 		req := harness.Request{Method: "PUT", Policy: servers.Policy{AllowOrigin: echo, AllowMethods: []string{"PUT"}, MaxAge: "60"}}
 		first, err := env.Do(ctx, req)
