@@ -62,7 +62,7 @@ matrix: | $(TMPDIR)
 specs: | $(TMPDIR)
 	@mkdir -p $(OUT)
 	@rm -f $(OUT)/corserror.txt
-	$(GINKGO) -p --randomize-all --timeout=10m --skip-package=testdata --json-report=specs.json --output-dir=$(OUT) ./specs/...
+	CORSLAB_OUT=$(CURDIR)/$(OUT) $(GINKGO) -p --randomize-all --timeout=10m --skip-package=testdata --json-report=specs.json --output-dir=$(OUT) ./specs/...
 	@$(GO) run ./cmd/corslab summary $(OUT)/specs.json
 
 ## coverage: the spec count and the CorsError coverage the last spec run measured (specs/corserror_test.go writes it)
