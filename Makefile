@@ -10,10 +10,10 @@ export TMPDIR := /tmp/corslab-$(shell printf %s '$(CURDIR)' | cksum | cut -d' ' 
 # Every go command needs it, lint and demo included, from a clean checkout on.
 $(shell mkdir -p $(TMPDIR))
 
-.PHONY: test demo bench lab screenshots chrome modules lint unit fuzz specs matrix leftovers leakcheck soak clean
+.PHONY: test demo bench lab screenshots chrome modules lint unit fuzz specs matrix leftovers leakcheck soak coverage clean
 
 ## test: install what is missing, lint, run the unit tests and the specs in parallel, check nothing leaked
-test: chrome modules lint unit fuzz specs matrix leftovers leakcheck
+test: chrome modules lint unit fuzz specs matrix leftovers leakcheck coverage
 
 ## demo: a narrated tour of the article's CORS walk-through in real Chrome
 demo: chrome modules
@@ -63,8 +63,14 @@ matrix: | $(TMPDIR)
 
 specs: | $(TMPDIR)
 	@mkdir -p $(OUT)
-	$(GINKGO) -p --randomize-all --timeout=10m --skip-package=testdata --json-report=specs.json --output-dir=$(OUT) ./specs/...
+	@rm -f $(OUT)/corserror.txt
+	CORSLAB_OUT=$(CURDIR)/$(OUT) $(GINKGO) -p --randomize-all --timeout=10m --skip-package=testdata --json-report=specs.json --output-dir=$(OUT) ./specs/...
 	@$(GO) run ./cmd/corslab summary $(OUT)/specs.json
+
+## coverage: the spec count and the CorsError coverage the last spec run measured (specs/corserror_test.go writes it)
+coverage: | $(TMPDIR)
+	@$(GO) run ./cmd/corslab summary $(OUT)/specs.json
+	@cat $(OUT)/corserror.txt
 
 leftovers:
 	@bash scripts/leftovers

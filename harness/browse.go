@@ -59,7 +59,7 @@ func (e *Env) Plan(req Request) (Plan, error) {
 	if token == "" {
 		token = NewToken()
 	}
-	url := req.urlFor(e.Origins.API.URL, e.Origins.Other.URL, token)
+	url := req.urlFor(e.Origins.API.URL, e.Origins.Other.URL, e.Origins.App.URL, token)
 	js, err := json.Marshal(req.pageRequest(url))
 	if err != nil {
 		return Plan{}, fmt.Errorf("harness: encode request: %w", err)

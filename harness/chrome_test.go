@@ -59,6 +59,12 @@ func TestBadRequestsNameTheField(t *testing.T) {
 		{Request{Mode: "no-cors"}, "Mode", "only fetch"},
 		{Request{Policy: servers.Policy{MaxAge: "soon"}}, "Policy", `"max-age"`},
 		{Request{Path: "/x?y=1"}, "Path", "no query"},
+		{Request{API: Fetch, Mode: "navigate"}, "Mode", "same-origin"},
+		{Request{API: Fetch, RedirectMode: "never"}, "RedirectMode", "manual"},
+		{Request{RedirectMode: "manual"}, "RedirectMode", "only fetch"},
+		{Request{API: Fetch, TargetAddressSpace: "private"}, "TargetAddressSpace", "loopback"},
+		{Request{TargetAddressSpace: "local"}, "TargetAddressSpace", "only fetch"},
+		{Request{Target: "elsewhere"}, "Target", `"app"`},
 	}
 	for _, c := range cases {
 		err := c.req.Validate(false)

@@ -40,5 +40,5 @@ func (s *Session) SetCookie(ctx context.Context, rawURL, setCookie string) error
 
 // RequestURL is the URL req will be sent to with token (what Result.URL will be).
 func (s *Session) RequestURL(req Request, token string) string {
-	return req.urlFor(s.env.apiBase(), s.env.Origins.Other.URL, token)
+	return req.urlFor(s.env.apiBase(), s.env.Origins.Other.URL, s.env.Origins.App.URL, token)
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -118,12 +120,22 @@ func TestAttachToARemoteChrome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A SIGKILLed Chrome leaves its singleton folder in $TMPDIR: remove the
+	// ones that appear while it runs, so `make leftovers` finds nothing.
+	singletons := filepath.Join(os.TempDir(), "org.chromium.Chromium.*")
+	before, _ := filepath.Glob(singletons)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
+		after, _ := filepath.Glob(singletons)
+		for _, d := range after {
+			if !slices.Contains(before, d) {
+				_ = os.RemoveAll(d)
+			}
+		}
 	})
 	// Chrome prints "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/ID" when ready.
 	found := make(chan string, 1)

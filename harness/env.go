@@ -36,7 +36,8 @@ type Options struct {
 	// *.test names or HTTPS origins start it with the matching flags.
 	RemoteURL string
 	// ChromeFlags are extra command-line flags, e.g. {"ip-address-space-overrides": "..."}.
-	// Flags that switch off web security are refused.
+	// A value of type OriginsFlag is computed from the running origins
+	// (their ports are only known then). Flags that switch off web security are refused.
 	ChromeFlags map[string]any
 	// ThirdPartyCookies launches Chrome with third-party cookies allowed
 	// (Chromium blocks them by default).
@@ -53,6 +54,10 @@ type Options struct {
 	// refilled in the background; 0 means 2, a negative value none.
 	WarmSessions int
 }
+
+// OriginsFlag is a Chrome flag value computed from the running origins, e.g.
+// --ip-address-space-overrides, which names the page origin's port.
+type OriginsFlag func(*servers.Origins) string
 
 // Env is a running Chrome plus the origins it tests. The caller must call Close when finished.
 type Env struct {
@@ -93,7 +98,6 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	cfg := launchConfig{
 		remoteURL:  opts.RemoteURL,
 		hostRule:   "MAP *.test " + bindAddr(opts.Servers),
-		extraFlags: opts.ChromeFlags,
 		thirdParty: opts.ThirdPartyCookies,
 	}
 	if cfg.remoteURL == "" {
@@ -111,6 +115,14 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
 	cfg.spki = origins.SPKI
+	// Flags that name the origins (ports) are computed now that they run.
+	cfg.extraFlags = make(map[string]any, len(opts.ChromeFlags))
+	for k, v := range opts.ChromeFlags {
+		if f, ok := v.(OriginsFlag); ok {
+			v = f(origins)
+		}
+		cfg.extraFlags[k] = v
+	}
 	b, err := start(ctx, cfg)
 	if err != nil {
 		origins.Close()

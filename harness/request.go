@@ -36,6 +36,7 @@ const (
 const (
 	API   = ""      // the API origin
 	Other = "other" // the third origin
+	App   = "app"   // the page's own origin (same-origin contrast, redirects that start there)
 )
 
 // Request is one cross-origin request: what the page sends and, through
@@ -53,11 +54,17 @@ type Request struct {
 	Body string
 	// Credentials sets withCredentials (XHR) or credentials: "include" (fetch).
 	Credentials bool
-	// Mode is fetch's mode: "" means "cors"; "no-cors" gives an opaque response.
+	// Mode is fetch's mode: "" means "cors"; "no-cors" gives an opaque
+	// response; "same-origin" refuses any other origin.
 	Mode string
+	// RedirectMode is fetch's redirect: "" means "follow"; "manual" or "error".
+	RedirectMode string
+	// TargetAddressSpace is fetch's targetAddressSpace (Local Network Access):
+	// "" sends none; "loopback", "local" or "public" claim where the server is.
+	TargetAddressSpace string
 	// Policy is what the API origin answers; it travels in the request URL.
 	Policy servers.Policy
-	// Target picks the origin: API (default) or Other.
+	// Target picks the origin: API (default), Other or App.
 	Target string
 	// Path is appended to /cors/<token>, e.g. "/users".
 	Path string
@@ -90,6 +97,12 @@ func (r Request) Label() string {
 	parts = append(parts, api)
 	if r.Mode != "" {
 		parts = append(parts, "mode "+r.Mode)
+	}
+	if r.RedirectMode != "" {
+		parts = append(parts, "redirect "+r.RedirectMode)
+	}
+	if r.TargetAddressSpace != "" {
+		parts = append(parts, "targetAddressSpace "+r.TargetAddressSpace)
 	}
 	if r.Credentials {
 		parts = append(parts, "credentials")
@@ -154,17 +167,33 @@ func (r Request) Validate(allowRemote bool) error {
 		}
 	}
 	switch r.Mode {
-	case "", "cors", "no-cors":
+	case "", "cors", "no-cors", "same-origin":
 	default:
-		return &RequestError{"Mode", r.Mode, errors.New(`must be "cors" or "no-cors"`)}
+		return &RequestError{"Mode", r.Mode, errors.New(`must be "cors", "no-cors" or "same-origin"`)}
+	}
+	switch r.RedirectMode {
+	case "", "follow", "manual", "error":
+	default:
+		return &RequestError{"RedirectMode", r.RedirectMode, errors.New(`must be "follow", "manual" or "error"`)}
+	}
+	switch r.TargetAddressSpace {
+	case "", "loopback", "local", "public":
+	default:
+		return &RequestError{"TargetAddressSpace", r.TargetAddressSpace, errors.New(`must be "loopback", "local" or "public"`)}
+	}
+	if r.TargetAddressSpace != "" && r.API != Fetch {
+		return &RequestError{"TargetAddressSpace", r.TargetAddressSpace, errors.New("only fetch has a target address space")}
+	}
+	if r.RedirectMode != "" && r.API != Fetch {
+		return &RequestError{"RedirectMode", r.RedirectMode, errors.New("only fetch has a redirect mode")}
 	}
 	if r.Mode != "" && r.API != Fetch {
 		return &RequestError{"Mode", r.Mode, errors.New("only fetch has a mode")}
 	}
 	switch r.Target {
-	case API, Other:
+	case API, Other, App:
 	default:
-		return &RequestError{"Target", r.Target, errors.New(`must be "" (the API origin) or "other"`)}
+		return &RequestError{"Target", r.Target, errors.New(`must be "" (the API origin), "other" or "app"`)}
 	}
 	switch r.Abort {
 	case "", AbortAfterSend, AbortOnHeaders:
@@ -231,7 +260,7 @@ func NewToken() string {
 }
 
 // urlFor builds the request URL for token on the given origins.
-func (r Request) urlFor(apiURL, otherURL, token string) string {
+func (r Request) urlFor(apiURL, otherURL, appURL, token string) string {
 	if r.URL != "" {
 		abs := r.URL
 		if strings.HasPrefix(abs, "/") {
@@ -244,8 +273,11 @@ func (r Request) urlFor(apiURL, otherURL, token string) string {
 		return u.String()
 	}
 	base := apiURL
-	if r.Target == Other {
+	switch r.Target {
+	case Other:
 		base = otherURL
+	case App:
+		base = appURL
 	}
 	u := base + "/cors/" + token + r.Path
 	if q := r.Policy.Query().Encode(); q != "" {

@@ -53,6 +53,15 @@ func (e *Env) openSessionOn(ctx context.Context, origin string, prepare func(tab
 	tab, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(c.listen))
 	s := &Session{env: e, browser: b, tab: tab, cancel: cancel, cap: c, origin: origin}
 	s.model = model.NewBrowser(model.Chrome, s.origin)
+	if err := s.open(ctx, s.origin+"/", prepare); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// open navigates the session's new tab to page, after prepare (if any), and checks the page.
+func (s *Session) open(ctx context.Context, page string, prepare func(tab context.Context) error) error {
+	tab, cancel := s.tab, s.cancel
 	// The first Do creates the tab and binds it to tab, so it runs unbounded
 	// in a goroutine and ctx bounds the wait.
 	done := make(chan error, 1)
@@ -63,7 +72,7 @@ func (e *Env) openSessionOn(ctx context.Context, origin string, prepare func(tab
 				return
 			}
 		}
-		done <- chromedp.Do(tab, chromedp.Navigate(s.origin+"/"))
+		done <- chromedp.Do(tab, chromedp.Navigate(page))
 	}()
 	var err error
 	select {
@@ -76,9 +85,9 @@ func (e *Env) openSessionOn(ctx context.Context, origin string, prepare func(tab
 	}
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("harness: open a session on %s: %w", s.origin, s.explain(err))
+		return fmt.Errorf("harness: open a session on %s: %w", s.origin, s.explain(err))
 	}
-	return s, nil
+	return nil
 }
 
 // checkPage makes sure the runner script loaded.
@@ -129,6 +138,8 @@ type pageRequest struct {
 	Body           *string     `json:"body"`
 	Credentials    bool        `json:"credentials"`
 	Mode           string      `json:"mode,omitempty"`
+	Redirect       string      `json:"redirect,omitempty"`
+	AddressSpace   string      `json:"targetAddressSpace,omitempty"`
 	Timeout        int64       `json:"timeout,omitempty"`
 	Abort          string      `json:"abort,omitempty"`
 	UploadListener bool        `json:"uploadListener,omitempty"`
@@ -137,7 +148,7 @@ type pageRequest struct {
 // pageRequest describes req for corslab.run, sent to url.
 func (req Request) pageRequest(url string) pageRequest {
 	pr := pageRequest{API: req.API, Environment: req.Environment, Method: req.method(), URL: url,
-		Headers: [][2]string{}, Credentials: req.Credentials, Mode: req.Mode,
+		Headers: [][2]string{}, Credentials: req.Credentials, Mode: req.Mode, Redirect: req.RedirectMode, AddressSpace: req.TargetAddressSpace,
 		Timeout: req.Timeout.Milliseconds(), Abort: req.Abort, UploadListener: req.UploadListener}
 	if pr.API == "" {
 		pr.API = XHR
@@ -175,8 +186,8 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 	}
 	o := s.env.Origins
 	res := Result{Request: req, Token: token, PageOrigin: s.origin}
-	res.URL = req.urlFor(s.env.apiBase(), o.Other.URL, token)
-	res.Server.Recorded = sameOrigin(res.URL, o.API.URL) || sameOrigin(res.URL, o.Other.URL)
+	res.URL = req.urlFor(s.env.apiBase(), o.Other.URL, o.App.URL, token)
+	res.Server.Recorded = sameOrigin(res.URL, o.API.URL) || sameOrigin(res.URL, o.Other.URL) || sameOrigin(res.URL, o.App.URL)
 	res.Request.Token = token
 	res.Predicted = s.predict(req, res.URL)
 
@@ -209,7 +220,10 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 	// The page has its answer; now wait for Chrome's account of the same request.
 	switch res.Page.Event {
 	case "load", "error", "timeout":
-		err = s.cap.wait(rctx, token, mark, func(_, a *Exchange) bool { return a != nil && a.Finished })
+		// Measured in Chromium 156: an opaque (no-cors) response gets no
+		// loadingFinished, even once the page read it; its status is the end.
+		opaque := res.Page.Event == "load" && res.Page.ResponseType == "opaque"
+		err = s.cap.wait(rctx, token, mark, func(_, a *Exchange) bool { return a != nil && (a.Finished || opaque && a.Status > 0) })
 		if err != nil {
 			return res, fmt.Errorf("harness: %w", s.explain(err))
 		}

@@ -153,6 +153,8 @@ var corslab = (function () {
     var start = performance.now(), ctrl = new AbortController(), timedOut = false, timer = null;
     var init = { method: d.method, headers: d.headers || [], mode: d.mode || "cors", signal: ctrl.signal };
     if (d.credentials) init.credentials = "include";
+    if (d.redirect) init.redirect = d.redirect;
+    if (d.targetAddressSpace) init.targetAddressSpace = d.targetAddressSpace;
     if (d.body != null && d.method !== "GET" && d.method !== "HEAD") init.body = d.body;
     if (d.timeout) timer = setTimeout(function () { timedOut = true; ctrl.abort(); }, d.timeout);
     function finish(v) { if (timer) clearTimeout(timer); v.transport = "fetch"; v.ms = performance.now() - start; return v; }

@@ -12,13 +12,22 @@ import (
 //go:embed cors.js index.html lab.html lab.css lab.js
 var files embed.FS
 
+// SandboxedPath serves the runner page with a CSP sandbox (scripts allowed):
+// the page's origin is opaque, so its requests carry Origin: null.
+const SandboxedPath = "/sandboxed"
+
 // Handler serves the page origin's files: "/" is the runner page, "/cors.js"
-// its script, "/lab" the teaching lab (lab.html, lab.css, lab.js).
+// its script, SandboxedPath the runner page in a sandbox, "/lab" the teaching
+// lab (lab.html, lab.css, lab.js).
 func Handler() http.Handler {
 	fs := http.FileServerFS(files)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		switch r.URL.Path {
+		case SandboxedPath:
+			w.Header().Set("Content-Security-Policy", "sandbox allow-scripts")
+			http.ServeFileFS(w, r, files, "index.html")
+			return
 		case "/":
 			http.ServeFileFS(w, r, files, "index.html")
 			return

@@ -12,6 +12,7 @@ const maxStall = 2 * time.Minute
 // api answers /cors/<token>/... by the Policy encoded in the query string.
 type api struct {
 	stop <-chan struct{} // closed when the servers close, to release stalled answers
+	own  func() []string // corslab's origins, the only redirect targets
 }
 
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -35,6 +36,17 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	for k, v := range headers {
 		h[k] = v
+	}
+	if p.Redirect != nil {
+		// The CORS headers above go on the redirect too: Chrome checks each hop.
+		loc, err := p.Redirect.location(TokenOf(r), strings.TrimPrefix(r.URL.Path, "/cors/"+TokenOf(r)), a.own())
+		if err != nil {
+			http.Error(w, "corslab api: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		h.Set("Location", loc)
+		w.WriteHeader(p.Redirect.Status)
+		return
 	}
 	if preflight {
 		if !a.stall(w, r, p.Stall, status) {

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strconv"
+	"sync"
 
 	"github.com/corslab/corslab/pages"
 )
@@ -54,6 +55,7 @@ type Origins struct {
 	HostRule string
 
 	stop chan struct{}
+	mu   sync.Mutex // guards the origins' URLs, read by the API handler
 }
 
 // Server is one running origin.
@@ -90,7 +92,7 @@ func Start(opts Options) (*Origins, error) {
 	}
 	handler := opts.API
 	if handler == nil {
-		handler = &api{stop: o.stop}
+		handler = &api{stop: o.stop, own: o.urls}
 	}
 	recorded := o.Journal.Record(handler)
 	names := [3]string{"", "", ""}
@@ -102,7 +104,12 @@ func Start(opts Options) (*Origins, error) {
 	if page == nil {
 		page = pages.Handler()
 	}
-	handlers := [3]http.Handler{page, recorded, recorded}
+	// The page origin answers /cors/ too, for same-origin contrast and for
+	// redirects that start on the page's own origin.
+	app := http.NewServeMux()
+	app.Handle("/cors/", recorded)
+	app.Handle("/", page)
+	handlers := [3]http.Handler{app, recorded, recorded}
 	servers := [3]**Server{&o.App, &o.API, &o.Other}
 	ports := [3]int{opts.AppPort, opts.APIPort, opts.OtherPort}
 	labels := [3]string{"page origin (AppPort)", "API origin (APIPort)", "other origin (OtherPort)"}
@@ -116,7 +123,9 @@ func Start(opts Options) (*Origins, error) {
 			o.Close()
 			return nil, fmt.Errorf("servers: start the %s: %w", labels[i], err)
 		}
+		o.mu.Lock()
 		*servers[i] = s
+		o.mu.Unlock()
 	}
 	return o, nil
 }
@@ -150,6 +159,19 @@ func start(ip netip.Addr, port int, name string, h http.Handler, cert *tls.Certi
 		Addr: l.Addr().String(),
 		srv:  srv,
 	}, nil
+}
+
+// urls returns the origins' URLs that are running.
+func (o *Origins) urls() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []string
+	for _, s := range []*Server{o.App, o.API, o.Other} {
+		if s != nil {
+			out = append(out, s.URL)
+		}
+	}
+	return out
 }
 
 // Close stops every origin and releases stalled answers; it waits for running handlers.

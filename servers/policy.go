@@ -56,6 +56,9 @@ type Policy struct {
 	// Preflight, when set, answers the preflight instead of this policy, so a
 	// preflight and its actual request can be answered differently.
 	Preflight *Policy
+	// Redirect, when set, answers with a redirect (after the CORS headers
+	// above) to one of corslab's own origins instead of the response.
+	Redirect *Redirect
 }
 
 // Header is one HTTP header line.
@@ -163,6 +166,11 @@ func (p Policy) validate(prefix string) error {
 	if p.Stall != "" && p.Stall != StallHeaders && p.Stall != StallResponse {
 		return &PolicyError{prefix + paramStall, p.Stall, fmt.Errorf("stall must be %q or %q", StallHeaders, StallResponse)}
 	}
+	if p.Redirect != nil {
+		if err := p.Redirect.validate(prefix); err != nil {
+			return err
+		}
+	}
 	if p.Preflight != nil {
 		if prefix != "" {
 			return &PolicyError{prefix + "preflight", "", errors.New("a preflight policy cannot have its own preflight policy")}
@@ -247,6 +255,9 @@ func (p Policy) encode(q url.Values, prefix string) {
 	if p.Stall != "" {
 		q.Set(prefix+paramStall, p.Stall)
 	}
+	if p.Redirect != nil {
+		p.Redirect.encode(q, prefix)
+	}
 	if p.Preflight != nil && prefix == "" {
 		p.Preflight.encode(q, preflightPrefix)
 	}
@@ -327,6 +338,11 @@ func (p *Policy) set(name string, values []string) error {
 		p.Body, err = single()
 	case paramStall:
 		p.Stall, err = single()
+	case paramRedirectStatus, paramRedirectTo, paramRedirectThen:
+		var v string
+		if v, err = single(); err == nil {
+			err = p.setRedirect(name, v)
+		}
 	default:
 		return errors.New("unknown policy parameter")
 	}

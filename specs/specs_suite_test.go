@@ -21,6 +21,7 @@ var env *harness.Env
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	env = suite.Start(ctx, harness.Options{})
+	DeferCleanup(closeExtraEnvs)
 }, NodeTimeout(60*time.Second))
 
 // within bounds every spec: no wait outlives its spec.

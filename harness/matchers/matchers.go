@@ -263,3 +263,21 @@ func HaveResponseText(text string) types.GomegaMatcher {
 		return true, ""
 	}}
 }
+
+// BeOpaque succeeds when a no-cors fetch resolved with an opaque response
+// (status 0, no text, no headers) that the server did answer: no CORS check ran and the page reads nothing.
+func BeOpaque() types.GomegaMatcher {
+	return &resultMatcher{want: "give the page an opaque response", check: func(r harness.Result) (bool, string) {
+		switch {
+		case r.Page.Event != "load" || r.Page.ResponseType != "opaque":
+			return false, fmt.Sprintf("the page saw on%s with response type %q", r.Page.Event, r.Page.ResponseType)
+		case r.Page.Status != 0 || r.Page.ResponseText != "" || len(r.Page.Headers) != 0:
+			return false, fmt.Sprintf("the page read status %d, text %q, headers %v", r.Page.Status, r.Page.ResponseText, r.Page.Headers)
+		case r.Browser.CorsError != "":
+			return false, "Chrome reported " + r.Browser.CorsError
+		case r.Server.Recorded && !r.Executed():
+			return false, "the server never answered it"
+		}
+		return true, ""
+	}}
+}
