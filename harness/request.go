@@ -79,6 +79,9 @@ type Request struct {
 	Abort string
 	// UploadListener adds an xhr.upload progress listener, which forces a preflight.
 	UploadListener bool
+	// Sync sends a synchronous XMLHttpRequest (open with async false) instead
+	// of createCORSRequest's asynchronous one; the page blocks until the answer.
+	Sync bool
 	// Token reuses the token of an earlier Result, so the request has the same
 	// URL (and so the same preflight-cache entry); "" makes a new token.
 	Token string
@@ -112,6 +115,9 @@ func (r Request) Label() string {
 	}
 	if r.Abort != "" {
 		parts = append(parts, "abort "+r.Abort)
+	}
+	if r.Sync {
+		parts = append(parts, "sync")
 	}
 	if r.Timeout > 0 {
 		parts = append(parts, "timeout "+r.Timeout.String())
@@ -199,6 +205,10 @@ func (r Request) Validate(allowRemote bool) error {
 	case "", AbortAfterSend, AbortOnHeaders:
 	default:
 		return &RequestError{"Abort", r.Abort, errors.New(`must be "after-send" or "on-headers"`)}
+	}
+	if r.Sync && (r.API == Fetch || r.Environment != Modern || r.Abort != "" || r.Timeout > 0 || r.UploadListener || r.Policy.Stall != "" && r.Policy.Stall != servers.StallClose) {
+		// A stalled answer would block the page's only thread past any timeout.
+		return &RequestError{"Sync", "true", errors.New("a synchronous request is a plain XMLHttpRequest: no fetch, environment, abort, timeout, upload listener or stalled answer")}
 	}
 	if r.Timeout < 0 {
 		return &RequestError{"Timeout", r.Timeout.String(), errors.New("must not be negative")}

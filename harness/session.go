@@ -143,13 +143,14 @@ type pageRequest struct {
 	Timeout        int64       `json:"timeout,omitempty"`
 	Abort          string      `json:"abort,omitempty"`
 	UploadListener bool        `json:"uploadListener,omitempty"`
+	Sync           bool        `json:"sync,omitempty"`
 }
 
 // pageRequest describes req for corslab.run, sent to url.
 func (req Request) pageRequest(url string) pageRequest {
 	pr := pageRequest{API: req.API, Environment: req.Environment, Method: req.method(), URL: url,
 		Headers: [][2]string{}, Credentials: req.Credentials, Mode: req.Mode, Redirect: req.RedirectMode, AddressSpace: req.TargetAddressSpace,
-		Timeout: req.Timeout.Milliseconds(), Abort: req.Abort, UploadListener: req.UploadListener}
+		Timeout: req.Timeout.Milliseconds(), Abort: req.Abort, UploadListener: req.UploadListener, Sync: req.Sync}
 	if pr.API == "" {
 		pr.API = XHR
 	}

@@ -143,6 +143,11 @@ func (a *api) stall(w http.ResponseWriter, r *http.Request, mode string, status 
 		_, _ = w.Write([]byte("corslab: partial "))
 		_ = http.NewResponseController(w).Flush()
 	case StallResponse:
+	case StallClose:
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close()
+		}
+		return true
 	default:
 		return false
 	}

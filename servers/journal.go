@@ -1,7 +1,9 @@
 package servers
 
 import (
+	"bufio"
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,7 +19,8 @@ type Entry struct {
 	Header  http.Header
 	Cookies []*http.Cookie
 	// Status is what the server answered, set when the headers go out; 0
-	// before that, -1 when the client went away before any answer.
+	// before that, -1 when there was no answer (the client went away, or the
+	// server closed the connection).
 	Status int
 }
 
@@ -133,7 +136,7 @@ func (j *Journal) Record(h http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, onStatus: set}
 		defer func() {
 			if sw.status == 0 { // the handler wrote nothing
-				if r.Context().Err() != nil {
+				if sw.hijacked || r.Context().Err() != nil {
 					set(-1)
 				} else {
 					sw.WriteHeader(http.StatusOK)
@@ -148,7 +151,14 @@ func (j *Journal) Record(h http.Handler) http.Handler {
 type statusWriter struct {
 	http.ResponseWriter
 	status   int
+	hijacked bool
 	onStatus func(int)
+}
+
+// Hijack hands the connection to the handler; nothing more is written through w.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.hijacked = true
+	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
 
 func (w *statusWriter) answered(code int) {

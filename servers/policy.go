@@ -81,6 +81,9 @@ func ParseHeader(s string) (Header, error) {
 const (
 	StallHeaders  = "headers"
 	StallResponse = "response"
+	// StallClose never answers: the server closes the connection (a network
+	// failure, not CORS, that looks the same to the page).
+	StallClose = "close"
 )
 
 // DefaultBody is the actual response's body when Policy.Body is empty.
@@ -163,8 +166,8 @@ func (p Policy) validate(prefix string) error {
 			return &PolicyError{prefix + paramHeader, h.Name + ": " + h.Value, err}
 		}
 	}
-	if p.Stall != "" && p.Stall != StallHeaders && p.Stall != StallResponse {
-		return &PolicyError{prefix + paramStall, p.Stall, fmt.Errorf("stall must be %q or %q", StallHeaders, StallResponse)}
+	if p.Stall != "" && p.Stall != StallHeaders && p.Stall != StallResponse && p.Stall != StallClose {
+		return &PolicyError{prefix + paramStall, p.Stall, fmt.Errorf("stall must be %q, %q or %q", StallHeaders, StallResponse, StallClose)}
 	}
 	if p.Redirect != nil {
 		if err := p.Redirect.validate(prefix); err != nil {
