@@ -51,7 +51,8 @@ type Options struct {
 	// RequestTimeout bounds one Do when its context has no deadline; 0 means 20 s.
 	RequestTimeout time.Duration
 	// WarmSessions is how many fresh sessions are kept ready for NewSession,
-	// refilled in the background; 0 means 2, a negative value none.
+	// refilled in the background from the first NewSession on (an Env used
+	// only through Do makes none); 0 means 2, a negative value none.
 	WarmSessions int
 }
 
@@ -73,6 +74,8 @@ type Env struct {
 
 	warm     chan *Session // fresh sessions, ready
 	refill   chan struct{} // a token asks the refiller for one more
+	warmN    int           // the pool's size
+	primed   sync.Once     // the first NewSession fills the pool
 	stop     context.CancelFunc
 	refiller sync.WaitGroup
 	peakRSS  int64
@@ -217,7 +220,12 @@ func (e *Env) sharedSession(ctx context.Context) (*Session, error) {
 		return s, nil
 	}
 	e.mu.Unlock()
-	s, err := e.NewSession(ctx)
+	// Not from the warm pool: an Env used only through Do then never pays
+	// for sessions nobody asks for.
+	if _, err := e.liveBrowser(ctx); err != nil {
+		return nil, err
+	}
+	s, err := e.openSession(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -234,10 +242,18 @@ func (e *Env) sharedSession(ctx context.Context) (*Session, error) {
 // NewSession returns a fresh browser context (its own cookies and preflight
 // cache) with a tab on the page origin, ready to send requests. It takes one
 // from the warm pool when one is ready, so the ~130 ms it costs to make one is
-// usually paid in the background. The caller must Close it.
+// usually paid in the background; the first call fills the pool. The caller
+// must Close it.
 func (e *Env) NewSession(ctx context.Context) (*Session, error) {
 	if _, err := e.liveBrowser(ctx); err != nil {
 		return nil, err
+	}
+	if e.warm != nil {
+		e.primed.Do(func() {
+			for range e.warmN {
+				e.askRefill()
+			}
+		})
 	}
 	for e.warm != nil {
 		select {
@@ -262,15 +278,14 @@ func (e *Env) askRefill() {
 	}
 }
 
-// startRefiller keeps n fresh sessions ready; Close stops it.
+// startRefiller keeps n fresh sessions ready once the first NewSession asks
+// (primed); Close stops it.
 func (e *Env) startRefiller(n int) {
 	ctx, stop := context.WithCancel(context.Background())
 	e.stop = stop
 	e.warm = make(chan *Session, n)
 	e.refill = make(chan struct{}, n)
-	for range n {
-		e.refill <- struct{}{}
-	}
+	e.warmN = n
 	e.refiller.Add(1)
 	go func() {
 		defer e.refiller.Done()

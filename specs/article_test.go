@@ -18,12 +18,11 @@ var _ = Describe("the article's walk-through", func() {
 	DescribeTable("in real Chrome",
 		func(ctx SpecContext, id string) {
 			step := stepByID(id)
-			// A fresh session: the article's steps about cookies and the
-			// preflight cache start from a clean browser.
-			s, err := env.NewSession(ctx)
-			Expect(err).NotTo(HaveOccurred())
-			DeferCleanup(s.Close)
-			results, err := step.Run(ctx, s.Do)
+			// The shared tab: every send has its own token, so its own
+			// preflight-cache entry and cookie path, a clean browser for the
+			// step (the isolation specs prove it); a send that reuses a token
+			// is the article's own repeat.
+			results, err := step.Run(ctx, env.Do)
 			Expect(err).NotTo(HaveOccurred())
 			for i, send := range step.Sends {
 				for _, m := range send.Expect {

@@ -158,34 +158,45 @@ var corsErrorsUnreachable = map[network.CorsError]string{
 // corsErrorEntry is the report entry a passing producer spec adds.
 const corsErrorEntry = "corserror produced"
 
-var _ = Describe("Chrome's CorsError reasons", Label("corserror"), func() {
+// corsErrorEntries are the producer specs whose world is one of worlds ("" is the default pair).
+func corsErrorEntries(worlds ...string) []TableEntry {
 	var entries []TableEntry
 	for _, name := range slices.Sorted(mapsKeys(corsErrorProducers)) {
 		p := corsErrorProducers[name]
+		if !slices.Contains(worlds, p.world) {
+			continue
+		}
 		for _, api := range p.apis {
 			entries = append(entries, Entry(fmt.Sprintf("%s when %s (%s)", name, p.when, api), name, api, within))
 		}
 	}
-	DescribeTable("are produced and asserted",
-		func(ctx SpecContext, name network.CorsError, api string) {
-			p := corsErrorProducers[name]
-			e := env
-			if p.world != "" {
-				e = extraEnv(ctx, p.world)
-			}
-			req := p.build(e.Origins)
-			req.API = api
-			r, err := e.Do(ctx, req)
-			Expect(err).NotTo(HaveOccurred())
-			want := []string{}
-			if p.param != "" {
-				want = append(want, p.param)
-			}
-			Expect(r).To(matchers.BeBlockedWith(string(name), want...))
-			AddReportEntry(corsErrorEntry, string(name), ReportEntryVisibilityNever)
-		},
-		entries,
-	)
+	return entries
+}
+
+// expectCorsError sends name's producer request with api and asserts Chrome's verdict.
+func expectCorsError(ctx SpecContext, name network.CorsError, api string) {
+	p := corsErrorProducers[name]
+	e := env
+	if p.world != "" {
+		e = extraEnv(ctx, p.world)
+	}
+	req := p.build(e.Origins)
+	req.API = api
+	r, err := e.Do(ctx, req)
+	Expect(err).NotTo(HaveOccurred())
+	want := []string{}
+	if p.param != "" {
+		want = append(want, p.param)
+	}
+	Expect(r).To(matchers.BeBlockedWith(string(name), want...))
+	AddReportEntry(corsErrorEntry, string(name), ReportEntryVisibilityNever)
+}
+
+// The producers that need a public page run with the Local Network Access
+// specs (localnetwork_test.go), in their Ordered container, so each ginkgo
+// run starts those Chromes once.
+var _ = Describe("Chrome's CorsError reasons", Label("corserror"), func() {
+	DescribeTable("are produced and asserted", expectCorsError, corsErrorEntries(""))
 
 	It("every value of cdproto's network.CorsError is produced above or listed as unreachable, never both", func() {
 		all := cdprotoCorsErrors()

@@ -57,7 +57,10 @@ func extraEnv(ctx context.Context, name string) *harness.Env {
 	if e := extraEnvs[name]; e != nil {
 		return e
 	}
-	e, err := harness.Start(ctx, extraOptions(name))
+	opts := extraOptions(name)
+	// Their specs open a session or two each: no warm pool to pay for.
+	opts.WarmSessions = -1
+	e, err := harness.Start(ctx, opts)
 	Expect(err).NotTo(HaveOccurred(), "start the %s Env", name)
 	extraEnvs[name] = e
 	return e

@@ -24,12 +24,31 @@ import (
 // harness's own Result for the same scenario.
 var _ = Describe("the teaching lab", Ordered, func() {
 	var l *lab.Lab
+	var labTab context.Context // one tab for the container: each spec navigates it afresh
 	BeforeAll(func(ctx SpecContext) {
 		var err error
 		l, err = lab.Start(ctx, harness.Options{})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(l.Close)
+		// The tab outlives this node; ctx bounds only its opening.
+		base, cancel := context.WithCancel(context.Background())
+		DeferCleanup(cancel)
+		stop := context.AfterFunc(ctx, cancel)
+		tab, closeTab, err := l.Env().Browse(base, l.URL())
+		stop()
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(closeTab)
+		labTab = tab
 	}, NodeTimeout(60*time.Second))
+	// openLab loads url in the container's lab tab, for this spec: ctx bounds every action on it.
+	openLab := func(ctx SpecContext, url string) context.Context {
+		GinkgoHelper()
+		tab, cancel := context.WithCancel(labTab)
+		stop := context.AfterFunc(ctx, cancel)
+		DeferCleanup(func() { stop(); cancel() })
+		Expect(chromedp.Do(tab, chromedp.Navigate(url))).To(Succeed())
+		return tab
+	}
 
 	var entries []TableEntry
 	for _, step := range tour.Article("") {
@@ -37,16 +56,13 @@ var _ = Describe("the teaching lab", Ordered, func() {
 	}
 	DescribeTable("runs each preset through the UI and draws what the harness sees",
 		func(ctx SpecContext, id string) {
-			tab := openLab(ctx, l, l.URL())
+			tab := openLab(ctx, l.URL())
 			Expect(chromedp.Do(tab, chromedp.Click("#preset-"+id))).To(Succeed())
 			shown := waitLab(ctx, tab, 1)
 			Expect(shown.AsSaid).To(Equal("true"), "the lab says %s does not behave as the article says", id)
 
-			s, err := env.NewSession(ctx)
-			Expect(err).NotTo(HaveOccurred())
-			DeferCleanup(s.Close)
 			step := stepByID(id)
-			results, err := step.Run(ctx, s.Do)
+			results, err := step.Run(ctx, env.Do)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(step.Check(results)).To(Succeed())
 			Expect(shown.Runs).To(HaveLen(len(results)))
@@ -58,7 +74,7 @@ var _ = Describe("the teaching lab", Ordered, func() {
 	)
 
 	It("runs a request built in the form, and Repeat shows the preflight cache", func(ctx SpecContext) {
-		tab := openLab(ctx, l, l.URL())
+		tab := openLab(ctx, l.URL())
 		Expect(chromedp.Do(tab,
 			chromedp.WaitVisible("#p-AllowOrigin"),
 			chromedp.Click(`input[name=api][value=fetch]`),
@@ -99,7 +115,7 @@ var _ = Describe("the teaching lab", Ordered, func() {
 
 	It("restores and runs a shared scenario from its URL", func(ctx SpecContext) {
 		req := harness.Request{Credentials: true, Policy: servers.Policy{AllowOrigin: []string{"*"}}}
-		tab := openLab(ctx, l, l.ShareURL(req))
+		tab := openLab(ctx, l.ShareURL(req))
 		shown := waitLab(ctx, tab, 1)
 		creds, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.getElementById("credentials").checked`))
 		Expect(err).NotTo(HaveOccurred())
@@ -116,7 +132,7 @@ var _ = Describe("the teaching lab", Ordered, func() {
 	It("runs the form's request in the visitor's own browser too, and compares", func(ctx SpecContext) {
 		// Here the visitor's browser is a tab of the lab's Chrome: both runs must agree.
 		req := harness.Request{Method: "DELETE", Policy: servers.Policy{AllowOrigin: []string{servers.Echo}}}
-		tab := openLab(ctx, l, l.ShareURL(req))
+		tab := openLab(ctx, l.ShareURL(req))
 		waitLab(ctx, tab, 1)
 		Expect(chromedp.Do(tab, chromedp.Click("#mine"))).To(Succeed())
 		// Run here too draws corslab's answer (2), then this browser's (3).
@@ -193,14 +209,6 @@ const readLab = `(() => {
     }))
   };
 })()`
-
-func openLab(ctx context.Context, l *lab.Lab, url string) context.Context {
-	GinkgoHelper()
-	tab, closeTab, err := l.Env().Browse(ctx, url)
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(closeTab)
-	return tab
-}
 
 // waitLab waits until the lab has drawn its shown-th answer (or an error)
 // and reads the page. A click's handler may run after the click action

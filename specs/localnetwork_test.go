@@ -13,8 +13,13 @@ import (
 // the page origin count as public, so its requests to the loopback API are
 // local-network requests. Headless Chrome has no prompt: the permission is
 // granted with Browser.setPermission (harness Session.Grant).
-var _ = Describe("Local Network Access (Chrome only, not in the Fetch standard)", func() {
+// Ordered: its specs run on one ginkgo process, so each public-page Chrome
+// starts once per run, not once per process.
+var _ = Describe("Local Network Access (Chrome only, not in the Fetch standard)", Ordered, func() {
 	allowed := servers.Policy{AllowOrigin: echo, AllowMethods: []string{"PUT"}}
+
+	DescribeTable("Chrome's CorsError reasons a public page produces", Label("corserror"), expectCorsError,
+		corsErrorEntries(publicPage, publicInsecurePage))
 
 	DescribeTable("a public page reaching loopback",
 		func(ctx SpecContext, api, method string, grant bool) {

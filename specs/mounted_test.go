@@ -72,23 +72,36 @@ func mountedEnv(ctx context.Context) *harness.Env {
 	return mounted
 }
 
+// sessionsAs are this process's sessions on the mounted Env, one per page
+// origin. As in Env.Do's shared tab, each request has its own token (the
+// corslab-token query parameter), so its own preflight-cache entry; the
+// mounted handlers set no cookies.
+var sessionsAs = map[string]*harness.Session{}
+
 var _ = AfterSuite(func() {
+	for origin, s := range sessionsAs {
+		s.Close()
+		delete(sessionsAs, origin)
+	}
 	if mounted != nil {
 		Expect(mounted.Close()).To(Succeed())
 		mounted = nil
 	}
 })
 
-// sessionAs opens a fresh session on the mounted Env whose page runs as origin; it is closed after the spec.
+// sessionAs returns this process's session on the mounted Env whose page runs as origin, opening it on first use.
 func sessionAs(ctx context.Context, origin string) *harness.Session {
 	GinkgoHelper()
+	if s := sessionsAs[origin]; s != nil {
+		return s
+	}
 	s, err := mountedEnv(ctx).NewSessionAs(ctx, origin)
 	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(s.Close)
+	sessionsAs[origin] = s
 	return s
 }
 
-// doAs sends req from a fresh page on origin to the mounted Env.
+// doAs sends req from a page on origin to the mounted Env.
 func doAs(ctx context.Context, origin string, req harness.Request) harness.Result {
 	GinkgoHelper()
 	r, err := sessionAs(ctx, origin).Do(ctx, req)

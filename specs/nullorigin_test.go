@@ -1,6 +1,8 @@
 package specs_test
 
 import (
+	"time"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/types"
@@ -13,15 +15,23 @@ import (
 // Section G2: a page whose origin is not a host. The page origin serves the
 // runner page with a CSP sandbox: its origin is opaque and its requests
 // carry Origin: null.
-var _ = Describe("a sandboxed page: Origin null (section G2)", func() {
+//
+// One sandboxed tab serves the container (Ordered, so one ginkgo process):
+// as in Env.Do's shared tab, each request has its own token, so its own
+// preflight-cache entry.
+var _ = Describe("a sandboxed page: Origin null (section G2)", Ordered, func() {
+	var tab *harness.Session
+	BeforeAll(func(ctx SpecContext) {
+		s, err := env.NewSession(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(s.Close)
+		tab, err = s.NewSandboxedTab(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(tab.Close)
+	}, NodeTimeout(30*time.Second))
+
 	DescribeTable("in real Chrome",
 		func(ctx SpecContext, api string, allowOrigin []string, ms ...types.GomegaMatcher) {
-			s, err := env.NewSession(ctx)
-			Expect(err).NotTo(HaveOccurred())
-			DeferCleanup(s.Close)
-			tab, err := s.NewSandboxedTab(ctx)
-			Expect(err).NotTo(HaveOccurred())
-			DeferCleanup(tab.Close)
 			r, err := tab.Do(ctx, harness.Request{API: api, Policy: servers.Policy{AllowOrigin: allowOrigin}})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(r).To(ComeFromPageOrigin(), "Origin: null")

@@ -338,19 +338,15 @@ type StepRun struct {
 	Failures string `json:"failures"`
 }
 
-// RunStep runs the tour step id in a fresh browser context, as `corslab
-// demo` does, and checks it against the article's expectations.
+// RunStep runs the tour step id through the Env's shared tab (each send has
+// its own token, so its own preflight-cache entry and cookie path) and checks
+// it against the article's expectations.
 func RunStep(ctx context.Context, env *harness.Env, id string) (StepRun, error) {
 	for _, step := range tour.Article(env.Origins.App.URL) {
 		if step.ID != id {
 			continue
 		}
-		s, err := env.NewSession(ctx)
-		if err != nil {
-			return StepRun{}, err
-		}
-		defer s.Close()
-		results, err := step.Run(ctx, s.Do)
+		results, err := step.Run(ctx, env.Do)
 		out := StepRun{ID: step.ID, Title: step.Title}
 		for _, r := range results {
 			out.Runs = append(out.Runs, NewRun(r))
