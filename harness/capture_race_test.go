@@ -10,6 +10,7 @@ import (
 // in Chrome's view: it arrives only in responseReceivedExtraInfo, which can
 // trail loadingFailed (seen 3 times in 200 before the harness waited for it).
 func TestABlockedResponseKeepsItsStatus(t *testing.T) {
+	t.Parallel() // each has its own Chrome; most of their time is waiting
 	env := startEnv(t, Options{WarmSessions: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

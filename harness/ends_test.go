@@ -37,6 +37,7 @@ func startEnv(t *testing.T, opts Options) *Env {
 }
 
 func TestAServerThatNeverAnswersEndsAsATimeoutInThePage(t *testing.T) {
+	t.Parallel() // each has its own Chrome; most of their time is waiting
 	env := startEnv(t, Options{WarmSessions: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
 	defer cancel()
@@ -54,6 +55,7 @@ func TestAServerThatNeverAnswersEndsAsATimeoutInThePage(t *testing.T) {
 }
 
 func TestABrowserThatDiesFailsItsRequestAndTheNextGetsANewOne(t *testing.T) {
+	t.Parallel() // each has its own Chrome; most of their time is waiting
 	env := startEnv(t, Options{WarmSessions: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -79,6 +81,7 @@ func TestABrowserThatDiesFailsItsRequestAndTheNextGetsANewOne(t *testing.T) {
 }
 
 func TestWarmSessionsAreFreshContexts(t *testing.T) {
+	t.Parallel() // each has its own Chrome; most of their time is waiting
 	env := startEnv(t, Options{WarmSessions: 2})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -99,6 +102,7 @@ func TestWarmSessionsAreFreshContexts(t *testing.T) {
 // TestAttachToARemoteChrome starts a separate Chromium with a DevTools port on
 // loopback and runs requests through it, as a CI job would with a browser service.
 func TestAttachToARemoteChrome(t *testing.T) {
+	t.Parallel() // each has its own Chrome; most of their time is waiting
 	path, err := FindChrome("")
 	if err != nil {
 		t.Skip(err)

@@ -241,8 +241,8 @@ func (e *Env) sharedSession(ctx context.Context) (*Session, error) {
 
 // NewSession returns a fresh browser context (its own cookies and preflight
 // cache) with a tab on the page origin, ready to send requests. It takes one
-// from the warm pool when one is ready, so the ~130 ms it costs to make one is
-// usually paid in the background; the first call fills the pool. The caller
+// from the warm pool when one is ready, so the ~100 ms it costs to make one
+// (a hidden tab in a new browser context) is usually paid in the background; the first call fills the pool. The caller
 // must Close it.
 func (e *Env) NewSession(ctx context.Context) (*Session, error) {
 	if _, err := e.liveBrowser(ctx); err != nil {

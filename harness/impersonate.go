@@ -147,16 +147,16 @@ var localNetworkPermissions = []string{"local-network-access", "loopback-network
 // pages and APIs share an address space; the grant removes the artifact of
 // testing on loopback, for this browser context and origin only.
 func grantLocalNetwork(tab context.Context, origin string) error {
-	c := chromedp.FromContext(tab)
-	if c == nil {
-		return errors.New("grant local network access: not a chromedp context")
+	bc := browserContextOf(tab)
+	if bc == "" {
+		return errors.New("grant local network access: the tab has no browser context of its own")
 	}
 	var errs []error
 	granted := 0
 	for _, name := range localNetworkPermissions {
 		_, err := chromedp.CallBrowser(tab, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
 			Permission: &cdpbrowser.PermissionDescriptor{Name: name}, Setting: cdpbrowser.PermissionSettingGranted,
-			Origin: origin, BrowserContextID: c.BrowserContextID,
+			Origin: origin, BrowserContextID: bc,
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))

@@ -18,8 +18,8 @@ const LoopbackNetwork = "loopback-network"
 // the session's page origin in the session's browser context only, with no
 // prompt (Browser.setPermission).
 func (s *Session) Grant(ctx context.Context, permission string) error {
-	c := chromedp.FromContext(s.tab)
-	if c == nil || c.BrowserContextID == "" {
+	bc := browserContextOf(s.tab)
+	if bc == "" {
 		return fmt.Errorf("harness: grant %s: the session has no browser context", permission)
 	}
 	rctx, cancel := s.bind(ctx)
@@ -28,7 +28,7 @@ func (s *Session) Grant(ctx context.Context, permission string) error {
 		Permission:       &cdpbrowser.PermissionDescriptor{Name: permission},
 		Setting:          cdpbrowser.PermissionSettingGranted,
 		Origin:           s.origin,
-		BrowserContextID: c.BrowserContextID,
+		BrowserContextID: bc,
 	})
 	if err != nil {
 		return fmt.Errorf("harness: grant %s to %s: %w", permission, s.origin, err)

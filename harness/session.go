@@ -24,7 +24,7 @@ const settle = 2 * time.Second
 // collect the browser's and the server's views.
 const pageMargin = 1500 * time.Millisecond
 
-// Session is one browser context with a tab on the page origin. Its
+// Session is one browser context with a (hidden) tab on the page origin. Its
 // cookies and preflight cache are its own. The caller must call Close when finished.
 type Session struct {
 	env     *Env
@@ -50,7 +50,13 @@ func (e *Env) openSession(ctx context.Context) (*Session, error) {
 func (e *Env) openSessionOn(ctx context.Context, origin string, prepare func(tab context.Context) error) (*Session, error) {
 	b := e.currentBrowser()
 	c := newCapture()
-	tab, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(c.listen))
+	tab, cancel, err := b.newHiddenTab(ctx, "", c.listen)
+	if err != nil {
+		if !b.alive() {
+			err = fmt.Errorf("%w (%s): %w", ErrBrowserDied, b.path, err)
+		}
+		return nil, fmt.Errorf("harness: open a session on %s: %w", origin, err)
+	}
 	s := &Session{env: e, browser: b, tab: tab, cancel: cancel, cap: c, origin: origin}
 	s.model = model.NewBrowser(model.Chrome, s.origin)
 	if err := s.open(ctx, s.origin+"/", prepare); err != nil {

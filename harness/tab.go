@@ -2,8 +2,7 @@ package harness
 
 import (
 	"context"
-
-	"github.com/chromedp/chromedp"
+	"fmt"
 
 	"github.com/corslab/corslab/harness/model"
 	"github.com/corslab/corslab/pages"
@@ -27,7 +26,10 @@ func (s *Session) newTab(ctx context.Context, origin, page string) (*Session, er
 	c := newCapture()
 	// A tab of the same origin shares the context's cookies and preflight
 	// cache, so its model too.
-	tab, cancel := chromedp.NewContext(s.tab, chromedp.WithListener(c.listen))
+	tab, cancel, err := s.browser.newHiddenTab(ctx, browserContextOf(s.tab), c.listen)
+	if err != nil {
+		return nil, fmt.Errorf("harness: open a tab on %s: %w", page, err)
+	}
 	t := &Session{env: s.env, browser: s.browser, tab: tab, cancel: cancel, cap: c, origin: origin, model: s.model}
 	if origin != s.origin {
 		t.model = model.NewBrowser(model.Chrome, origin)
