@@ -39,7 +39,7 @@ func startEnv(t *testing.T, opts Options) *Env {
 func TestAServerThatNeverAnswersEndsAsATimeoutInThePage(t *testing.T) {
 	t.Parallel() // each has its own Chrome; most of their time is waiting
 	env := startEnv(t, Options{WarmSessions: -1})
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
 	start := time.Now()
 	r, err := env.Do(ctx, Request{Policy: servers.Policy{AllowOrigin: []string{servers.Echo}, Stall: servers.StallResponse}})
@@ -49,8 +49,8 @@ func TestAServerThatNeverAnswersEndsAsATimeoutInThePage(t *testing.T) {
 	if r.Page.Event != "timeout" || len(r.Server.Actuals()) != 1 || r.Server.Actuals()[0].Status != -1 {
 		t.Fatalf("want the page to time out and the server to see the client leave:\n%s", r)
 	}
-	if took := time.Since(start); took > 6*time.Second {
-		t.Errorf("took %s, more than the context's 6 s", took)
+	if took := time.Since(start); took > 4*time.Second {
+		t.Errorf("took %s, more than the context's 4 s", took)
 	}
 }
 

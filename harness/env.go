@@ -50,6 +50,10 @@ type Options struct {
 	APIURL string
 	// RequestTimeout bounds one Do when its context has no deadline; 0 means 20 s.
 	RequestTimeout time.Duration
+	// ShareBrowser lets Envs of this process with the same Chrome flags share
+	// one Chrome (each session is its own browser context, so nothing else is
+	// shared); the last Close closes it. suite.Start sets it.
+	ShareBrowser bool
 	// WarmSessions is how many fresh sessions are kept ready for NewSession,
 	// refilled in the background from the first NewSession on (an Env used
 	// only through Do makes none); 0 means 2, a negative value none.
@@ -126,7 +130,7 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		}
 		cfg.extraFlags[k] = v
 	}
-	b, err := start(ctx, cfg)
+	b, err := acquire(ctx, cfg, opts.ShareBrowser)
 	if err != nil {
 		origins.Close()
 		return nil, fmt.Errorf("harness: %w", err)
@@ -190,8 +194,8 @@ func (e *Env) liveBrowser(ctx context.Context) (*browser, error) {
 		return e.browser, nil
 	}
 	old := e.browser
-	_ = old.close() // removes what the dead one left
-	b, err := start(ctx, e.cfg)
+	_ = release(old) // the last Env to let go removes what the dead one left
+	b, err := acquire(ctx, e.cfg, e.opts.ShareBrowser)
 	if err != nil {
 		return nil, fmt.Errorf("harness: replace the browser that died: %w", err)
 	}
@@ -334,7 +338,7 @@ func (e *Env) Close() error {
 	e.mu.Lock()
 	b := e.browser
 	e.mu.Unlock()
-	err := b.close()
+	err := release(b)
 	e.Origins.Close()
 	return err
 }

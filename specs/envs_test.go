@@ -58,8 +58,10 @@ func extraEnv(ctx context.Context, name string) *harness.Env {
 		return e
 	}
 	opts := extraOptions(name)
-	// Their specs open a session or two each: no warm pool to pay for.
+	// Their specs open a session or two each: no warm pool to pay for; a
+	// Chrome of the same flags, when this process has one, is shared.
 	opts.WarmSessions = -1
+	opts.ShareBrowser = true
 	e, err := harness.Start(ctx, opts)
 	Expect(err).NotTo(HaveOccurred(), "start the %s Env", name)
 	extraEnvs[name] = e

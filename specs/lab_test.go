@@ -27,7 +27,7 @@ var _ = Describe("the teaching lab", Ordered, func() {
 	var labTab context.Context // one tab for the container: each spec navigates it afresh
 	BeforeAll(func(ctx SpecContext) {
 		var err error
-		l, err = lab.Start(ctx, harness.Options{})
+		l, err = lab.Start(ctx, harness.Options{ShareBrowser: true})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(l.Close)
 		// The tab outlives this node; ctx bounds only its opening.

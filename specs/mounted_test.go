@@ -65,7 +65,7 @@ var mounted *harness.Env
 func mountedEnv(ctx context.Context) *harness.Env {
 	GinkgoHelper()
 	if mounted == nil {
-		e, err := harness.Start(ctx, harness.Options{Servers: servers.Options{API: userMux()}})
+		e, err := harness.Start(ctx, harness.Options{Servers: servers.Options{API: userMux()}, ShareBrowser: true})
 		Expect(err).NotTo(HaveOccurred(), "start the mounted Env")
 		mounted = e
 	}

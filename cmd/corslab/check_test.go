@@ -75,6 +75,7 @@ func readJUnit(t *testing.T, path string) (tests, failures int, cases []string, 
 }
 
 func TestCheckExamplePasses(t *testing.T) {
+	t.Parallel() // each run has its own Chrome and origins
 	junit := filepath.Join(t.TempDir(), "report.xml")
 	out, err := runCheck(t, "../../examples/expectations.yaml", "--junit", junit)
 	if code := exitCode(err); code != 0 {
@@ -90,6 +91,7 @@ func TestCheckExamplePasses(t *testing.T) {
 }
 
 func TestCheckFailingCaseExits1(t *testing.T) {
+	t.Parallel() // each run has its own Chrome and origins
 	src, err := os.ReadFile("../../examples/expectations.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -157,6 +159,7 @@ func TestCheckBadFileNamesLineAndField(t *testing.T) {
 // The README's YAML example, run as written against a server that already
 // runs (an rs/cors policy that allows https://app.example.com with credentials).
 func TestCheckReadmeYAMLExample(t *testing.T) {
+	t.Parallel() // each run has its own Chrome and origins
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)

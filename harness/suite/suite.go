@@ -15,8 +15,11 @@ import (
 
 // Start starts the origins and Chrome for this ginkgo process, fails the
 // suite with the reason if it cannot, and closes both with DeferCleanup.
+// Envs it starts in one process share a Chrome when their flags match
+// (Options.ShareBrowser).
 func Start(ctx context.Context, opts harness.Options) *harness.Env {
 	ginkgo.GinkgoHelper()
+	opts.ShareBrowser = true
 	env, err := harness.Start(ctx, opts)
 	gomega.Expect(err).NotTo(gomega.HaveOccurred(), "corslab could not start")
 	ginkgo.DeferCleanup(func() error {

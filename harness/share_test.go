@@ -1,0 +1,70 @@
+package harness
+
+import (
+	"context"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/corslab/corslab/servers"
+)
+
+// Envs that set ShareBrowser share one Chrome and keep their own origins and
+// browser contexts; the last Close closes it; a crash is survived by all.
+func TestEnvsShareABrowserUntilTheLastCloses(t *testing.T) {
+	t.Parallel()                             // its Chrome is its own: no other test shares with these flags
+	flags := map[string]any{"lang": "en-US"} // a flag set no other test uses
+	a := startEnv(t, Options{ShareBrowser: true, ChromeFlags: flags, WarmSessions: -1})
+	b := startEnv(t, Options{ShareBrowser: true, ChromeFlags: flags, WarmSessions: -1})
+	own := startEnv(t, Options{ChromeFlags: flags, WarmSessions: -1})
+	if a.currentBrowser() != b.currentBrowser() {
+		t.Fatal("two Envs with ShareBrowser and the same flags launched two Chromes")
+	}
+	if own.currentBrowser() == a.currentBrowser() {
+		t.Fatal("an Env without ShareBrowser got the shared Chrome")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	allowed := Request{Policy: servers.Policy{AllowOrigin: []string{servers.Echo}}}
+	for _, e := range []*Env{a, b} {
+		r, err := e.Do(ctx, allowed)
+		if err != nil || !r.Allowed() || len(e.Origins.Journal.Entries(r.Token)) != 1 {
+			t.Fatalf("a request through a shared Chrome: %v\n%s", err, r)
+		}
+	}
+
+	// A crash: both Envs go on, in one new Chrome.
+	_ = syscall.Kill(-a.currentBrowser().pid, syscall.SIGKILL)
+	deadline := time.Now().Add(10 * time.Second)
+	for a.currentBrowser().alive() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, e := range []*Env{a, b} {
+		r, err := e.Do(ctx, allowed)
+		if err != nil || !r.Allowed() {
+			t.Fatalf("a request after the shared Chrome died: %v\n%s", err, r)
+		}
+	}
+	if a.currentBrowser() != b.currentBrowser() || a.Deaths() != 1 || b.Deaths() != 1 {
+		t.Errorf("after the crash: same browser %v, deaths %d and %d, want true, 1, 1",
+			a.currentBrowser() == b.currentBrowser(), a.Deaths(), b.Deaths())
+	}
+
+	// The first Close leaves the Chrome to the other Env; the last closes it.
+	shared := a.currentBrowser()
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !shared.alive() {
+		t.Fatal("closing one of two Envs closed the Chrome they share")
+	}
+	if r, err := b.Do(ctx, allowed); err != nil || !r.Allowed() {
+		t.Fatalf("the other Env after the first closed: %v\n%s", err, r)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if shared.alive() {
+		t.Error("the last Close left the shared Chrome running")
+	}
+}
