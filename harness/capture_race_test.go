@@ -10,8 +10,8 @@ import (
 // in Chrome's view: it arrives only in responseReceivedExtraInfo, which can
 // trail loadingFailed (seen 3 times in 200 before the harness waited for it).
 func TestABlockedResponseKeepsItsStatus(t *testing.T) {
-	t.Parallel() // each has its own Chrome; most of their time is waiting
-	env := startEnv(t, Options{WarmSessions: -1})
+	t.Parallel()
+	env := startEnv(t, Options{WarmSessions: -1, ShareBrowser: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	for i := range 100 {

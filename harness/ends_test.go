@@ -37,8 +37,8 @@ func startEnv(t *testing.T, opts Options) *Env {
 }
 
 func TestAServerThatNeverAnswersEndsAsATimeoutInThePage(t *testing.T) {
-	t.Parallel() // each has its own Chrome; most of their time is waiting
-	env := startEnv(t, Options{WarmSessions: -1})
+	t.Parallel() // most of its time is waiting
+	env := startEnv(t, Options{WarmSessions: -1, ShareBrowser: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -55,7 +55,7 @@ func TestAServerThatNeverAnswersEndsAsATimeoutInThePage(t *testing.T) {
 }
 
 func TestABrowserThatDiesFailsItsRequestAndTheNextGetsANewOne(t *testing.T) {
-	t.Parallel() // each has its own Chrome; most of their time is waiting
+	t.Parallel() // its Chrome is its own (no ShareBrowser): the kill hits no other test
 	env := startEnv(t, Options{WarmSessions: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -81,8 +81,8 @@ func TestABrowserThatDiesFailsItsRequestAndTheNextGetsANewOne(t *testing.T) {
 }
 
 func TestWarmSessionsAreFreshContexts(t *testing.T) {
-	t.Parallel() // each has its own Chrome; most of their time is waiting
-	env := startEnv(t, Options{WarmSessions: 2})
+	t.Parallel()
+	env := startEnv(t, Options{WarmSessions: 2, ShareBrowser: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	set := Request{Credentials: true, Policy: servers.Policy{AllowOrigin: []string{servers.Echo}, AllowCredentials: "true", SetCookie: []string{"k=v; Path=/"}}}
@@ -102,7 +102,7 @@ func TestWarmSessionsAreFreshContexts(t *testing.T) {
 // TestAttachToARemoteChrome starts a separate Chromium with a DevTools port on
 // loopback and runs requests through it, as a CI job would with a browser service.
 func TestAttachToARemoteChrome(t *testing.T) {
-	t.Parallel() // each has its own Chrome; most of their time is waiting
+	t.Parallel()
 	path, err := FindChrome("")
 	if err != nil {
 		t.Skip(err)

@@ -49,7 +49,9 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *api != "" {
 		f.API = *api
 	}
-	env, err := harness.Start(ctx, harness.Options{ChromePath: *chrome, APIURL: f.API})
+	// ShareBrowser: a check is one Env, but several checks in one process
+	// (its tests) then share one Chrome; every case is its own browser context.
+	env, err := harness.Start(ctx, harness.Options{ChromePath: *chrome, APIURL: f.API, ShareBrowser: true})
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
