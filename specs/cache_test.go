@@ -17,7 +17,7 @@ import (
 // Section D: the preflight cache, with real seconds. Each spec has its own
 // token (its own URL, so its own cache entry) and waits only for its own
 // deadlines, so under `ginkgo -p` the waits overlap. Labelled slow.
-var _ = Describe("the preflight cache", Label("slow"), func() {
+var _ = Describe("the preflight cache", Label("slow"), SpecPriority(longFirst), func() {
 	// A step sends the same PUT again (same token, same URL) and says whether
 	// Chrome must answer its preflight from the cache.
 	type step struct {

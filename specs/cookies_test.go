@@ -13,7 +13,7 @@ import (
 // Chrome's reasons for the ones it holds back (requestWillBeSentExtraInfo).
 // Ordered: its specs run on one ginkgo process, so each cross-site Chrome
 // starts once per run, not once per process.
-var _ = Describe("cookies on credentialed requests", Ordered, func() {
+var _ = Describe("cookies on credentialed requests", Ordered, SpecPriority(longFirst), func() {
 	credentialed := servers.Policy{AllowOrigin: echo, AllowCredentials: "true"}
 
 	DescribeTable("same-site cross-origin (127.0.0.1, two ports): the cookie the API set is sent back",

@@ -22,7 +22,7 @@ import (
 // runs in its own Chrome and origins; every scenario is also run through
 // this process's env (another Chrome), and what the lab draws must match the
 // harness's own Result for the same scenario.
-var _ = Describe("the teaching lab", Ordered, func() {
+var _ = Describe("the teaching lab", Ordered, SpecPriority(longFirst), func() {
 	var l *lab.Lab
 	var labTab context.Context // one tab for the container: each spec navigates it afresh
 	BeforeAll(func(ctx SpecContext) {

@@ -15,7 +15,7 @@ import (
 // granted with Browser.setPermission (harness Session.Grant).
 // Ordered: its specs run on one ginkgo process, so each public-page Chrome
 // starts once per run, not once per process.
-var _ = Describe("Local Network Access (Chrome only, not in the Fetch standard)", Ordered, func() {
+var _ = Describe("Local Network Access (Chrome only, not in the Fetch standard)", Ordered, SpecPriority(longFirst), func() {
 	allowed := servers.Policy{AllowOrigin: echo, AllowMethods: []string{"PUT"}}
 
 	DescribeTable("Chrome's CorsError reasons a public page produces", Label("corserror"), expectCorsError,

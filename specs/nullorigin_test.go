@@ -19,7 +19,7 @@ import (
 // One sandboxed tab serves the container (Ordered, so one ginkgo process):
 // as in Env.Do's shared tab, each request has its own token, so its own
 // preflight-cache entry.
-var _ = Describe("a sandboxed page: Origin null (section G2)", Ordered, func() {
+var _ = Describe("a sandboxed page: Origin null (section G2)", Ordered, SpecPriority(longFirst), func() {
 	var tab *harness.Session
 	BeforeAll(func(ctx SpecContext) {
 		s, err := env.NewSession(ctx)

@@ -26,3 +26,8 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 
 // within bounds every spec: no wait outlives its spec.
 var within = NodeTimeout(30 * time.Second)
+
+// longFirst is the SpecPriority of the containers that take seconds (real
+// waits for the preflight cache, an Ordered container on one process): under
+// -p they start first, so no process is left running one alone at the end.
+const longFirst = 1
