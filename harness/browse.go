@@ -31,10 +31,7 @@ func (e *Env) Browse(ctx context.Context, url string) (tab context.Context, clos
 	}
 	if err != nil {
 		close()
-		if !b.alive() {
-			err = fmt.Errorf("%w (%s): %w", ErrBrowserDied, b.path, err)
-		}
-		return nil, nil, fmt.Errorf("harness: browse %s: %w", url, err)
+		return nil, nil, fmt.Errorf("harness: browse %s: %w", url, b.explain(err))
 	}
 	return tab, close, nil
 }

@@ -52,10 +52,7 @@ func (e *Env) openSessionOn(ctx context.Context, origin string, prepare func(tab
 	c := newCapture()
 	tab, cancel, err := b.newHiddenTab(ctx, "", c.listen)
 	if err != nil {
-		if !b.alive() {
-			err = fmt.Errorf("%w (%s): %w", ErrBrowserDied, b.path, err)
-		}
-		return nil, fmt.Errorf("harness: open a session on %s: %w", origin, err)
+		return nil, fmt.Errorf("harness: open a session on %s: %w", origin, b.explain(err))
 	}
 	s := &Session{env: e, browser: b, tab: tab, cancel: cancel, cap: c, origin: origin}
 	s.model = model.NewBrowser(model.Chrome, s.origin)
@@ -315,10 +312,13 @@ func sameOrigin(a, b string) bool {
 }
 
 // explain turns chromedp's errors into what happened to the browser.
-func (s *Session) explain(err error) error {
-	if !s.browser.alive() {
+func (s *Session) explain(err error) error { return s.browser.explain(err) }
+
+// explain wraps err with ErrBrowserDied when the browser exited under it.
+func (b *browser) explain(err error) error {
+	if !b.alive() {
 		return fmt.Errorf("%w (%s exited: %v); the next session gets a new browser: %w",
-			ErrBrowserDied, s.browser.path, context.Cause(s.browser.ctx), err)
+			ErrBrowserDied, b.path, context.Cause(b.ctx), err)
 	}
 	return err
 }

@@ -28,7 +28,7 @@ func (s *Session) newTab(ctx context.Context, origin, page string) (*Session, er
 	// cache, so its model too.
 	tab, cancel, err := s.browser.newHiddenTab(ctx, browserContextOf(s.tab), c.listen)
 	if err != nil {
-		return nil, fmt.Errorf("harness: open a tab on %s: %w", page, err)
+		return nil, fmt.Errorf("harness: open a tab on %s: %w", page, s.explain(err))
 	}
 	t := &Session{env: s.env, browser: s.browser, tab: tab, cancel: cancel, cap: c, origin: origin, model: s.model}
 	if origin != s.origin {
