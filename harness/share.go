@@ -20,6 +20,7 @@ var shared = struct {
 
 type sharedBrowser struct {
 	b    *browser
+	key  string
 	refs int
 }
 
@@ -50,7 +51,7 @@ func acquire(ctx context.Context, cfg launchConfig, share bool) (*browser, error
 	if err != nil {
 		return nil, err
 	}
-	sb := &sharedBrowser{b: b, refs: 1}
+	sb := &sharedBrowser{b: b, key: k, refs: 1}
 	shared.byKey[k] = sb // a dead one it replaces stays in byBrowser until its last Env lets go
 	shared.byBrowser[b] = sb
 	return b, nil
@@ -65,10 +66,8 @@ func release(b *browser) error {
 			return nil
 		}
 		delete(shared.byBrowser, b)
-		for k, v := range shared.byKey {
-			if v == sb {
-				delete(shared.byKey, k)
-			}
+		if shared.byKey[sb.key] == sb { // not yet replaced after a crash
+			delete(shared.byKey, sb.key)
 		}
 	}
 	shared.Unlock()

@@ -20,7 +20,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	n := fs.Int("n", 200, "scenarios in the isolated run")
 	freshN := fs.Int("fresh", 100, "scenarios in the fresh-context run (it costs ~0.2 s each; per-scenario numbers are compared)")
 	sizes := fs.String("sizes", "", "extra isolated runs of these sizes, comma-separated, to show the cost is linear in N (e.g. 100,500,1000)")
-	chrome := fs.String("chrome", "", "Chrome or Chromium binary")
+	chrome := chromeFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return &exitError{code: 2}
 	}

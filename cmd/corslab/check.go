@@ -19,7 +19,7 @@ import (
 func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	chrome := fs.String("chrome", "", "Chrome or Chromium binary (default: $CORSLAB_CHROME, then chromium/google-chrome on PATH)")
+	chrome := chromeFlag(fs)
 	junit := fs.String("junit", "", "write a JUnit XML report to this `path`")
 	api := fs.String("api", "", "base `URL` of the API the cases' relative URLs go to (overrides the file's api)")
 	fs.Usage = func() {

@@ -16,7 +16,7 @@ import (
 func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	chrome := fs.String("chrome", "", "Chrome or Chromium binary (default: $CORSLAB_CHROME, then chromium/google-chrome on PATH)")
+	chrome := chromeFlag(fs)
 	only := fs.String("step", "", "run only the steps with these IDs, comma-separated (e.g. A7,A8)")
 	serveLab := fs.Bool("serve", false, "serve the interactive teaching lab on the page origin until Ctrl-C")
 	shots := fs.String("screenshots", "", "drive the lab headless and write its screenshots (PNG) into this folder, then exit")

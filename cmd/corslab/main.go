@@ -11,6 +11,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,6 +26,11 @@ type exitError struct {
 }
 
 func (e *exitError) Error() string { return e.msg }
+
+// chromeFlag defines the --chrome flag every command that launches Chrome takes.
+func chromeFlag(fs *flag.FlagSet) *string {
+	return fs.String("chrome", "", "Chrome or Chromium binary (default: $CORSLAB_CHROME, then chromium/google-chrome on PATH)")
+}
 
 const usage = `usage: corslab <command> [flags]
 

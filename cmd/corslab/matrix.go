@@ -226,7 +226,7 @@ func scenarios(dims []dimension, n int, seed uint64) []scenario {
 func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("matrix", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	chrome := fs.String("chrome", "", "Chrome or Chromium binary (default: $CORSLAB_CHROME, then chromium/google-chrome on PATH)")
+	chrome := chromeFlag(fs)
 	n := fs.Int("sample", 1500, "how many scenarios to draw from the matrix")
 	seed := fs.Uint64("seed", 1, "the draw's seed: the same seed gives the same scenarios")
 	profileName := fs.String("profile", "chrome", `the model profile to compare with: "chrome" or "fetch" (the standard as written)`)
