@@ -78,7 +78,6 @@ type Env struct {
 
 	warm     chan *Session // fresh sessions, ready
 	refill   chan struct{} // a token asks the refiller for one more
-	warmN    int           // the pool's size
 	primed   sync.Once     // the first NewSession fills the pool
 	stop     context.CancelFunc
 	refiller sync.WaitGroup
@@ -246,15 +245,15 @@ func (e *Env) sharedSession(ctx context.Context) (*Session, error) {
 // NewSession returns a fresh browser context (its own cookies and preflight
 // cache) with a tab on the page origin, ready to send requests. It takes one
 // from the warm pool when one is ready, so the ~100 ms it costs to make one
-// (a hidden tab in a new browser context) is usually paid in the background; the first call fills the pool. The caller
-// must Close it.
+// (a hidden tab in a new browser context) is usually paid in the background;
+// the first call fills the pool. The caller must Close it.
 func (e *Env) NewSession(ctx context.Context) (*Session, error) {
 	if _, err := e.liveBrowser(ctx); err != nil {
 		return nil, err
 	}
 	if e.warm != nil {
 		e.primed.Do(func() {
-			for range e.warmN {
+			for range cap(e.warm) {
 				e.askRefill()
 			}
 		})
@@ -289,7 +288,6 @@ func (e *Env) startRefiller(n int) {
 	e.stop = stop
 	e.warm = make(chan *Session, n)
 	e.refill = make(chan struct{}, n)
-	e.warmN = n
 	e.refiller.Add(1)
 	go func() {
 		defer e.refiller.Done()
