@@ -1,7 +1,11 @@
-// Package harness drives a real headless Chrome against corslab's loopback
-// origins and reports every cross-origin request three ways: what the page's
-// JavaScript saw, what Chrome did (DevTools protocol), and what the server
-// received (its journal).
+// Package harness is corslab's vocabulary and its user-facing API: a Request
+// (with the servers.Policy it is answered by), a Scenario of sends and their
+// expectations, a Result that holds one request seen three ways (what the
+// page's JavaScript saw, what the browser did, what the server received),
+// and Env and Session, which run them in real browsers through the engine
+// seam (engine.go). The browsers live in the engine packages
+// (harness/chromium, harness/firefox, harness/webkit); nothing here speaks a
+// browser protocol.
 package harness
 
 import (
@@ -9,38 +13,45 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/corslab/corslab/harness/verdict"
 	"github.com/corslab/corslab/servers"
 )
 
-// RemoteEnv is the environment variable that holds a DevTools URL to attach to instead of launching Chrome.
+// RemoteEnv is the environment variable that holds a DevTools URL to attach to instead of launching Chromium.
 const RemoteEnv = "CORSLAB_CHROME_URL"
 
-// ErrBrowserDied is wrapped by the errors of requests whose browser exited under them.
-var ErrBrowserDied = errors.New("the browser died")
+// EnginesEnv is the environment variable that chooses the engines of an Env
+// whose Options.Engines is empty: a comma-separated list, or "all".
+const EnginesEnv = "CORSLAB_ENGINES"
 
-// Options configure an Env; the zero value launches the Chrome FindChrome
-// finds against the default origin pair on 127.0.0.1.
+// Options configure an Env; the zero value launches Chromium (or the engines
+// $CORSLAB_ENGINES names) against the default origin pair on 127.0.0.1.
 type Options struct {
 	// Servers choose the origins: names (app.test/api.test), TLS, a user's API handler.
 	Servers servers.Options
-	// ChromePath is the Chrome binary; "" means $CORSLAB_CHROME, then PATH.
-	ChromePath string
-	// RemoteURL attaches to a running Chrome at this DevTools URL
+	// Engines are the browsers to run, the first one the default for Do and
+	// NewSession; empty means $CORSLAB_ENGINES, then Chromium alone.
+	Engines []verdict.Engine
+	// Paths are the browser binaries per engine; a missing one is found by
+	// the engine ($CORSLAB_CHROME, $CORSLAB_FIREFOX, $CORSLAB_WEBKIT, then PATH).
+	Paths map[verdict.Engine]string
+	// RemoteURL attaches to a running Chromium at this DevTools URL
 	// (ws://host:port/devtools/browser/… or http://host:port) instead of
 	// launching one; "" means $CORSLAB_CHROME_URL, then launch. The remote
-	// Chrome must reach the origins, and corslab cannot set its flags: for
+	// Chromium must reach the origins, and corslab cannot set its flags: for
 	// *.test names or HTTPS origins start it with the matching flags.
 	RemoteURL string
-	// ChromeFlags are extra command-line flags, e.g. {"ip-address-space-overrides": "..."}.
-	// A value of type OriginsFlag is computed from the running origins
-	// (their ports are only known then). Flags that switch off web security are refused.
+	// ChromeFlags are extra Chromium command-line flags, e.g.
+	// {"ip-address-space-overrides": "..."}. A value of type OriginsFlag is
+	// computed from the running origins (their ports are only known then).
+	// Flags that switch off web security are refused.
 	ChromeFlags map[string]any
-	// ThirdPartyCookies launches Chrome with third-party cookies allowed
-	// (Chromium blocks them by default).
+	// ThirdPartyCookies launches the browsers with third-party cookies allowed.
 	ThirdPartyCookies bool
 	// AllowRemoteTargets lets a Request.URL name a host that is not on this machine.
 	AllowRemoteTargets bool
@@ -50,99 +61,147 @@ type Options struct {
 	APIURL string
 	// RequestTimeout bounds one Do when its context has no deadline; 0 means 20 s.
 	RequestTimeout time.Duration
-	// ShareBrowser lets Envs of this process with the same Chrome flags share
-	// one Chrome (each session is its own browser context, so nothing else is
-	// shared); the last Close closes it. suite.Start sets it.
+	// ShareBrowser lets Envs of this process with the same launch settings
+	// share one browser per engine (each session is its own browser context,
+	// so nothing else is shared); the last Close closes it. suite.Start sets it.
 	ShareBrowser bool
-	// WarmSessions is how many fresh sessions are kept ready for NewSession,
-	// refilled in the background from the first NewSession on (an Env used
-	// only through Do makes none); 0 means 2, a negative value none.
+	// WarmSessions is how many fresh sessions per engine are kept ready for
+	// NewSession, refilled in the background from the first NewSession on
+	// (an Env used only through Do makes none); 0 means 2, a negative value none.
 	WarmSessions int
 }
 
-// OriginsFlag is a Chrome flag value computed from the running origins, e.g.
+// OriginsFlag is a Chromium flag value computed from the running origins, e.g.
 // --ip-address-space-overrides, which names the page origin's port.
 type OriginsFlag func(*servers.Origins) string
 
-// Env is a running Chrome plus the origins it tests. The caller must call Close when finished.
+// Env is a set of running browsers (one per engine) plus the origins they
+// test. The caller must call Close when finished.
 type Env struct {
 	Origins *servers.Origins
-	opts    Options
-	cfg     launchConfig
-
-	mu      sync.Mutex
-	browser *browser
-	shared  *Session
-	closed  bool
-	deaths  int
-
-	warm     chan *Session // fresh sessions, ready
-	refill   chan struct{} // a token asks the refiller for one more
-	primed   sync.Once     // the first NewSession fills the pool
-	stop     context.CancelFunc
-	refiller sync.WaitGroup
-	peakRSS  int64
+	*state
+	// engine is the engine Do, NewSession and Play use (In returns an Env with another).
+	engine verdict.Engine
 }
 
-// forbiddenFlags would make the test meaningless: corslab tests a browser that enforces CORS.
-var forbiddenFlags = []string{"disable-web-security", "ignore-certificate-errors", "user-data-dir",
-	"remote-debugging-port", "remote-debugging-pipe", "disable-site-isolation-trials"}
+// state is what every view of one Env (In) shares.
+type state struct {
+	opts    Options
+	order   []verdict.Engine
+	lanes   map[verdict.Engine]*lane
+	mu      sync.Mutex
+	closed  bool
+	origins *servers.Origins
+}
 
-// Start starts the origins and launches (or attaches to) Chrome; on error
-// nothing is left running. ctx bounds the start only, not the life of the Env.
+// Start starts the origins and launches (or attaches to) a browser of every
+// chosen engine, at once; on error nothing is left running. ctx bounds the
+// start only, not the life of the Env.
 func Start(ctx context.Context, opts Options) (*Env, error) {
-	for k := range opts.ChromeFlags {
-		for _, f := range forbiddenFlags {
-			if strings.TrimLeft(k, "-") == f {
-				return nil, fmt.Errorf("harness: Chrome flag --%s is not allowed: corslab must test a browser that enforces CORS, with the profile it manages", k)
-			}
-		}
+	order, err := chooseEngines(opts.Engines)
+	if err != nil {
+		return nil, fmt.Errorf("harness: %w", err)
 	}
 	if err := checkAPIURL(opts.APIURL, opts.AllowRemoteTargets); err != nil {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
-	cfg := launchConfig{
-		remoteURL:  opts.RemoteURL,
-		hostRule:   "MAP *.test " + bindAddr(opts.Servers),
-		thirdParty: opts.ThirdPartyCookies,
-	}
-	if cfg.remoteURL == "" {
-		cfg.remoteURL = os.Getenv(RemoteEnv)
-	}
-	if cfg.remoteURL == "" {
-		path, err := FindChrome(opts.ChromePath)
-		if err != nil {
+	kinds := make(map[verdict.Engine]Engine, len(order))
+	for _, name := range order {
+		if kinds[name], err = engineNamed(name); err != nil {
 			return nil, fmt.Errorf("harness: %w", err)
 		}
-		cfg.path = path
+	}
+	remote := opts.RemoteURL
+	if remote == "" {
+		remote = os.Getenv(RemoteEnv)
 	}
 	origins, err := servers.Start(opts.Servers)
 	if err != nil {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
-	cfg.spki = origins.SPKI
-	// Flags that name the origins (ports) are computed now that they run.
-	cfg.extraFlags = make(map[string]any, len(opts.ChromeFlags))
-	for k, v := range opts.ChromeFlags {
-		if f, ok := v.(OriginsFlag); ok {
-			v = f(origins)
+	st := &state{opts: opts, order: order, lanes: map[verdict.Engine]*lane{}, origins: origins}
+	e := &Env{Origins: origins, state: st, engine: order[0]}
+	cert := origins.Certificate()
+	for _, name := range order {
+		cfg := LaunchConfig{
+			Path: opts.Paths[name], Addr: bindAddr(opts.Servers), SPKI: origins.SPKI, Certificate: cert,
+			ThirdPartyCookies: opts.ThirdPartyCookies,
 		}
-		cfg.extraFlags[k] = v
+		if origins.HostRule != "" || opts.Servers.Names {
+			cfg.Names = []string{"*.test"}
+		}
+		if name == verdict.Chromium {
+			cfg.RemoteURL = remote
+			// Flags that name the origins (ports) are computed now that they run.
+			cfg.Flags = make(map[string]string, len(opts.ChromeFlags))
+			for k, v := range opts.ChromeFlags {
+				if f, ok := v.(OriginsFlag); ok {
+					v = f(origins)
+				}
+				cfg.Flags[k] = fmt.Sprint(v)
+			}
+		}
+		st.lanes[name] = &lane{env: e, kind: kinds[name], cfg: cfg}
 	}
-	b, err := acquire(ctx, cfg, opts.ShareBrowser)
-	if err != nil {
+	// Launch every engine at once: Firefox takes seconds to start, and the
+	// others need not wait for it.
+	errs := make([]error, len(order))
+	var wg sync.WaitGroup
+	for i, name := range order {
+		wg.Go(func() {
+			l := st.lanes[name]
+			b, err := acquire(ctx, l.kind, l.cfg, opts.ShareBrowser)
+			if err != nil {
+				errs[i] = fmt.Errorf("start %s: %w", name, err)
+				return
+			}
+			l.browser = b
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, l := range st.lanes {
+			if l.browser != nil {
+				_ = release(l.browser)
+			}
+		}
 		origins.Close()
 		return nil, fmt.Errorf("harness: %w", err)
 	}
-	e := &Env{Origins: origins, opts: opts, cfg: cfg, browser: b}
 	n := opts.WarmSessions
 	if n == 0 {
 		n = 2
 	}
-	if n > 0 {
-		e.startRefiller(n)
+	for _, l := range st.lanes {
+		if n > 0 {
+			l.startRefiller(n)
+		}
 	}
 	return e, nil
+}
+
+// chooseEngines returns the engines of an Env: explicit, else $CORSLAB_ENGINES, else Chromium.
+func chooseEngines(explicit []verdict.Engine) ([]verdict.Engine, error) {
+	if len(explicit) > 0 {
+		var out []verdict.Engine
+		for _, e := range explicit {
+			if _, err := verdict.ParseEngines(string(e)); err != nil {
+				return nil, fmt.Errorf("Options.Engines: %w", err)
+			}
+			if !slices.Contains(out, e) {
+				out = append(out, e)
+			}
+		}
+		return out, nil
+	}
+	if v := os.Getenv(EnginesEnv); strings.TrimSpace(v) != "" {
+		out, err := verdict.ParseEngines(v)
+		if err != nil {
+			return nil, fmt.Errorf("$%s: %w", EnginesEnv, err)
+		}
+		return out, nil
+	}
+	return []verdict.Engine{verdict.Chromium}, nil
 }
 
 func bindAddr(o servers.Options) string {
@@ -152,163 +211,278 @@ func bindAddr(o servers.Options) string {
 	return "127.0.0.1"
 }
 
-// ChromeVersion is what the Chrome in use reports for its version.
-func (e *Env) ChromeVersion() string { return e.currentBrowser().version }
-
-// ChromePath is the Chrome binary the Env launched, or the DevTools URL it attached to.
-func (e *Env) ChromePath() string { return e.currentBrowser().path }
-
-// ChromeRSS returns the memory of the launched Chrome's processes in bytes
-// (summed PSS, so shared pages count once), and the peak seen by earlier calls and by the Env's own sampling; 0
-// for an attached browser.
-func (e *Env) ChromeRSS() (now, peak int64) {
-	now = e.currentBrowser().rss()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.peakRSS = max(e.peakRSS, now)
-	return now, e.peakRSS
+// Engines are the Env's engines, the default first.
+func (e *Env) Engines() []verdict.Engine {
+	out := []verdict.Engine{e.engine}
+	for _, n := range e.order {
+		if n != e.engine {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
-// Deaths counts the browsers that died under this Env and were replaced.
+// Engine is the engine Do, NewSession and Play use.
+func (e *Env) Engine() verdict.Engine { return e.engine }
+
+// In returns the Env with engine as its default: Do, NewSession and Play
+// then run there. It shares everything with e; closing either closes both.
+// It panics when the Env has no such engine (a programming error: the
+// engines are fixed at Start).
+func (e *Env) In(engine verdict.Engine) *Env {
+	if _, ok := e.lanes[engine]; !ok {
+		panic(fmt.Sprintf("harness: the Env has no %s engine (it has %v)", engine, e.order))
+	}
+	return &Env{Origins: e.Origins, state: e.state, engine: engine}
+}
+
+func (e *Env) lane() *lane { return e.lanes[e.engine] }
+
+// Version is what the browser of the Env's engine reports for its version.
+func (e *Env) Version() string { return e.lane().current().Version() }
+
+// BrowserPath is the binary the Env's engine launched, or the URL it attached to.
+func (e *Env) BrowserPath() string { return e.lane().current().Path() }
+
+// Memory returns the memory of the Env's engine's browser in bytes (summed
+// PSS of its processes, shared pages counted once), and the peak seen by
+// earlier calls; 0 for an attached browser.
+func (e *Env) Memory() (now, peak int64) {
+	l := e.lane()
+	now = l.current().Memory()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.peak = max(l.peak, now)
+	return now, l.peak
+}
+
+// Deaths counts the browsers of the Env's engine that died under it and were replaced.
 func (e *Env) Deaths() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.deaths
+	l := e.lane()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.deaths
 }
 
-func (e *Env) currentBrowser() *browser {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.browser
+// Browser is the running browser of the Env's engine, for engine-specific
+// operations (chromium.Browse takes it); it is replaced when it dies.
+func (e *Env) Browser() Browser { return e.lane().current() }
+
+// Bases are the origins the Env's requests are built on.
+func (e *Env) Bases() Bases {
+	api := e.Origins.API.URL
+	if e.opts.APIURL != "" {
+		api = strings.TrimSuffix(e.opts.APIURL, "/")
+	}
+	return Bases{API: api, Other: e.Origins.Other.URL, App: e.Origins.App.URL}
 }
 
-// liveBrowser returns the running browser, launching a new one when the last one died.
-func (e *Env) liveBrowser(ctx context.Context) (*browser, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return nil, errors.New("harness: the Env is closed")
-	}
-	if e.browser.alive() {
-		return e.browser, nil
-	}
-	old := e.browser
-	_ = release(old) // the last Env to let go removes what the dead one left
-	b, err := acquire(ctx, e.cfg, e.opts.ShareBrowser)
-	if err != nil {
-		return nil, fmt.Errorf("harness: replace the browser that died: %w", err)
-	}
-	e.browser = b
-	e.deaths++
-	e.shared = nil
-	return b, nil
+// records reports whether url's server is one of corslab's origins, whose journal has its requests.
+func (e *Env) records(url string) bool {
+	o := e.Origins
+	return sameOrigin(url, o.API.URL) || sameOrigin(url, o.Other.URL) || sameOrigin(url, o.App.URL)
 }
 
-// Do sends req from the Env's shared session, a warm tab on the page origin.
-// Requests are kept apart by their tokens: each has its own URL (so its own
-// preflight-cache entry) and its cookies are scoped to its token's path. Use
-// NewSession for a clean browser state (cookies, whole preflight cache).
+// Do sends req from the shared session of the Env's engine: a warm tab on
+// the page origin. Requests are kept apart by their tokens: each has its own
+// URL (so its own preflight-cache entry) and its cookies are scoped to its
+// token's path. Use NewSession for a clean browser state (cookies, whole
+// preflight cache).
 func (e *Env) Do(ctx context.Context, req Request) (Result, error) {
-	s, err := e.sharedSession(ctx)
+	s, err := e.lane().sharedSession(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	return s.Do(ctx, req)
 }
 
-func (e *Env) sharedSession(ctx context.Context) (*Session, error) {
-	e.mu.Lock()
-	if s := e.shared; s != nil && s.alive() {
-		e.mu.Unlock()
-		return s, nil
+// DoAll sends req in every engine of the Env at once (each from its shared
+// session, each with its own token) and returns one Result per engine, in
+// the order of Engines.
+func (e *Env) DoAll(ctx context.Context, req Request) (Results, error) {
+	engines := e.Engines()
+	out := make(Results, len(engines))
+	errs := make([]error, len(engines))
+	var wg sync.WaitGroup
+	for i, name := range engines {
+		wg.Go(func() { out[i], errs[i] = e.In(name).Do(ctx, req) })
 	}
-	e.mu.Unlock()
-	// Not from the warm pool: an Env used only through Do then never pays
-	// for sessions nobody asks for.
-	if _, err := e.liveBrowser(ctx); err != nil {
-		return nil, err
-	}
-	s, err := e.openSession(ctx)
-	if err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.shared != nil && e.shared.alive() { // another goroutine won
-		go s.Close()
-		return e.shared, nil
-	}
-	e.shared = s
-	return s, nil
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // NewSession returns a fresh browser context (its own cookies and preflight
-// cache) with a tab on the page origin, ready to send requests. It takes one
-// from the warm pool when one is ready, so the ~100 ms it costs to make one
-// (a hidden tab in a new browser context) is usually paid in the background;
-// the first call fills the pool. The caller must Close it.
+// cache) of the Env's engine with a tab on the page origin, ready to send
+// requests. It takes one from the warm pool when one is ready, so the cost of
+// making one is usually paid in the background; the first call fills the
+// pool. The caller must Close it.
 func (e *Env) NewSession(ctx context.Context) (*Session, error) {
-	if _, err := e.liveBrowser(ctx); err != nil {
-		return nil, err
-	}
-	if e.warm != nil {
-		e.primed.Do(func() {
-			for range cap(e.warm) {
-				e.askRefill()
-			}
-		})
-	}
-	for e.warm != nil {
-		select {
-		case s := <-e.warm:
-			e.askRefill()
-			if s.alive() {
-				return s, nil
-			}
-			s.Close()
-			continue
-		default:
-		}
-		break
-	}
-	return e.openSession(ctx)
+	return e.lane().newSession(ctx)
 }
 
-func (e *Env) askRefill() {
+// Close closes every browser (gracefully, then by force) and the origins, and
+// removes the browsers' temp folders.
+func (e *Env) Close() error {
+	st := e.state
+	st.mu.Lock()
+	if st.closed {
+		st.mu.Unlock()
+		return nil
+	}
+	st.closed = true
+	st.mu.Unlock()
+	var errs []error
+	for _, name := range st.order {
+		errs = append(errs, st.lanes[name].close())
+	}
+	st.origins.Close()
+	return errors.Join(errs...)
+}
+
+func (e *Env) isClosed() bool {
+	e.state.mu.Lock()
+	defer e.state.mu.Unlock()
+	return e.state.closed
+}
+
+// lane is one engine's browser as the Env uses it: the running browser
+// (replaced when it dies), the shared session Do uses, and the warm pool.
+type lane struct {
+	env  *Env
+	kind Engine
+	cfg  LaunchConfig
+
+	mu      sync.Mutex
+	browser Browser
+	shared  *Session
+	deaths  int
+	peak    int64
+
+	warm     chan *Session // fresh sessions, ready
+	refill   chan struct{} // a token asks the refiller for one more
+	primed   sync.Once     // the first NewSession fills the pool
+	stop     context.CancelFunc
+	refiller sync.WaitGroup
+}
+
+func (l *lane) current() Browser {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.browser
+}
+
+// live returns the running browser, launching a new one when the last one died.
+func (l *lane) live(ctx context.Context) (Browser, error) {
+	if l.env.isClosed() {
+		return nil, errors.New("harness: the Env is closed")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if alive(l.browser) {
+		return l.browser, nil
+	}
+	old := l.browser
+	_ = release(old) // the last Env to let go removes what the dead one left
+	b, err := acquire(ctx, l.kind, l.cfg, l.env.opts.ShareBrowser)
+	if err != nil {
+		return nil, fmt.Errorf("harness: replace the %s browser that died: %w", l.kind.Name(), err)
+	}
+	l.browser = b
+	l.deaths++
+	l.shared = nil
+	return b, nil
+}
+
+func alive(b Browser) bool {
 	select {
-	case e.refill <- struct{}{}:
+	case <-b.Done():
+		return false
+	default:
+		return true
+	}
+}
+
+func (l *lane) sharedSession(ctx context.Context) (*Session, error) {
+	l.mu.Lock()
+	if s := l.shared; s != nil && s.alive() {
+		l.mu.Unlock()
+		return s, nil
+	}
+	l.mu.Unlock()
+	// Not from the warm pool: an Env used only through Do then never pays
+	// for sessions nobody asks for.
+	s, err := l.openSession(ctx, Page{URL: l.env.Origins.App.URL + "/"}, l.env.Origins.App.URL)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.shared != nil && l.shared.alive() { // another goroutine won
+		go s.Close()
+		return l.shared, nil
+	}
+	l.shared = s
+	return s, nil
+}
+
+func (l *lane) newSession(ctx context.Context) (*Session, error) {
+	if _, err := l.live(ctx); err != nil {
+		return nil, err
+	}
+	if l.warm != nil {
+		l.primed.Do(func() {
+			for range cap(l.warm) {
+				l.askRefill()
+			}
+		})
+		for {
+			select {
+			case s := <-l.warm:
+				l.askRefill()
+				if s.alive() {
+					return s, nil
+				}
+				s.Close()
+				continue
+			default:
+			}
+			break
+		}
+	}
+	return l.openSession(ctx, Page{URL: l.env.Origins.App.URL + "/"}, l.env.Origins.App.URL)
+}
+
+func (l *lane) askRefill() {
+	select {
+	case l.refill <- struct{}{}:
 	default:
 	}
 }
 
 // startRefiller keeps n fresh sessions ready once the first NewSession asks
-// (primed); Close stops it.
-func (e *Env) startRefiller(n int) {
+// (primed); close stops it.
+func (l *lane) startRefiller(n int) {
 	ctx, stop := context.WithCancel(context.Background())
-	e.stop = stop
-	e.warm = make(chan *Session, n)
-	e.refill = make(chan struct{}, n)
-	e.refiller.Add(1)
+	l.stop = stop
+	l.warm = make(chan *Session, n)
+	l.refill = make(chan struct{}, n)
+	l.refiller.Add(1)
 	go func() {
-		defer e.refiller.Done()
+		defer l.refiller.Done()
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-e.refill:
+			case <-l.refill:
 			}
 			octx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			if _, err := e.liveBrowser(octx); err != nil {
-				cancel()
-				continue // the next NewSession reports the error
-			}
-			s, err := e.openSession(octx)
+			s, err := l.openSession(octx, Page{URL: l.env.Origins.App.URL + "/"}, l.env.Origins.App.URL)
 			cancel()
 			if err != nil {
-				continue
+				continue // the next NewSession reports the error
 			}
 			select {
-			case e.warm <- s:
+			case l.warm <- s:
 			case <-ctx.Done():
 				s.Close()
 				return
@@ -317,26 +491,69 @@ func (e *Env) startRefiller(n int) {
 	}()
 }
 
-// Close closes Chrome (gracefully, then by force) and the origins, and removes Chrome's temp folder.
-func (e *Env) Close() error {
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		return nil
-	}
-	e.closed = true
-	e.mu.Unlock()
-	if e.stop != nil {
-		e.stop()
-		e.refiller.Wait()
-		for len(e.warm) > 0 {
-			(<-e.warm).Close()
+func (l *lane) close() error {
+	if l.stop != nil {
+		l.stop()
+		l.refiller.Wait()
+		for len(l.warm) > 0 {
+			(<-l.warm).Close()
 		}
 	}
-	e.mu.Lock()
-	b := e.browser
-	e.mu.Unlock()
-	err := release(b)
-	e.Origins.Close()
-	return err
+	l.mu.Lock()
+	b := l.browser
+	l.mu.Unlock()
+	if b == nil {
+		return nil
+	}
+	return release(b)
 }
+
+// Results are one request's Results in several engines.
+type Results []Result
+
+// In returns the Result of engine e, and false when there is none.
+func (rs Results) In(e verdict.Engine) (Result, bool) {
+	for _, r := range rs {
+		if r.Engine == e {
+			return r, true
+		}
+	}
+	return Result{}, false
+}
+
+// Disagreements lists where the engines' verdicts, preflights and views
+// differ: "engines disagree" as data. Empty when they tell one story.
+func (rs Results) Disagreements() []string {
+	if len(rs) < 2 {
+		return nil
+	}
+	var d []string
+	first := rs[0]
+	for _, r := range rs[1:] {
+		if a, b := first.Verdict(), r.Verdict(); a != b {
+			d = append(d, fmt.Sprintf("%s: %s; %s: %s", first.Engine, oneLine(a.String()), r.Engine, oneLine(b.String())))
+		}
+		if first.Preflighted() != r.Preflighted() {
+			d = append(d, fmt.Sprintf("%s %s; %s %s", first.Engine, plural(first.Preflighted(), "preflighted", "sent no preflight"),
+				r.Engine, plural(r.Preflighted(), "preflighted", "sent no preflight")))
+		}
+		if first.Executed() != r.Executed() {
+			d = append(d, fmt.Sprintf("the server ran it for %s: %v; for %s: %v", first.Engine, first.Executed(), r.Engine, r.Executed()))
+		}
+	}
+	return d
+}
+
+// String is every engine's transcript, then the engines' disagreements.
+func (rs Results) String() string {
+	var sb strings.Builder
+	for _, r := range rs {
+		sb.WriteString(r.String())
+	}
+	for _, d := range rs.Disagreements() {
+		sb.WriteString("! engines disagree: " + d + "\n")
+	}
+	return sb.String()
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

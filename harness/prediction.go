@@ -27,14 +27,17 @@ func notModelled(req Request) string {
 
 // predict asks the session's model what should happen to req at url.
 func (s *Session) predict(req Request, url string) model.Prediction {
+	if s.model == nil {
+		return model.Prediction{Profile: string(s.lane.kind.Name()), NotModelled: "the model has no profile of " + s.lane.kind.Name().Title() + " yet"}
+	}
 	if why := notModelled(req); why != "" {
 		return model.Prediction{Profile: s.model.Profile.Name, NotModelled: why}
 	}
 	return s.model.Predict(url, req.method(), req.Headers, req.Credentials, req.Mode, req.UploadListener, req.Policy)
 }
 
-// ModelDisagreements lists where Chrome (all three views) and the model's
-// prediction differ; empty means the model explains what Chrome did.
+// ModelDisagreements lists where the browser (all three views) and the
+// model's prediction differ; empty means the model explains what the browser did.
 func (r Result) ModelDisagreements() []string {
 	var readable []string
 	if r.Allowed() {
@@ -53,5 +56,5 @@ func (r Result) ModelDisagreements() []string {
 	if !r.Server.Recorded {
 		sent = r.Browser.Actual != nil && r.Browser.Actual.OnWire
 	}
-	return r.Predicted.Compare(r.Preflighted(), sent, r.Allowed(), r.Browser.CorsError, r.Browser.FailedParameter, readable)
+	return r.Predicted.Compare(r.Preflighted(), sent, r.Verdict(), readable)
 }

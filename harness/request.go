@@ -3,6 +3,7 @@ package harness
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -132,18 +133,55 @@ func (r Request) method() string {
 	return r.Method
 }
 
-// RequestError says which field of a Request is wrong and why.
-type RequestError struct {
-	Field string
-	Value string
-	Err   error
+// RequestFields is Request's field table: the lab's share link and form and
+// the YAML keys of an expectations file derive from it. The request's Policy
+// has its own table (servers.PolicyFields); the Token is not a field: it is
+// made for each send.
+var RequestFields = servers.Table[Request]{
+	{Key: "api", Go: "API", Label: "API", Choices: []string{"", XHR, Fetch},
+		Help: "xhr: the article's createCORSRequest (XMLHttpRequest); fetch: fetch().",
+		At:   func(r *Request, _ bool) any { return &r.API }},
+	{Key: "environment", Go: "Environment", Label: "What createCORSRequest finds", Choices: []string{Modern, Legacy, NoCORS},
+		Help: "legacy: an XMLHttpRequest without withCredentials plus the XDomainRequest shim; none: neither (xhr only).",
+		At:   func(r *Request, _ bool) any { return &r.Environment }},
+	{Key: "method", Go: "Method", Label: "Method", Help: "Sent as written (case-sensitive); empty: GET.",
+		At: func(r *Request, _ bool) any { return &r.Method }},
+	{Key: "headers", Go: "Headers", Label: "Request headers", Help: "One Name: value per line, set in order.",
+		At: func(r *Request, _ bool) any { return &r.Headers }},
+	{Key: "body", Go: "Body", Label: "Body", Help: "Empty: no body.",
+		At: func(r *Request, _ bool) any { return &r.Body }},
+	{Key: "credentials", Go: "Credentials", Label: "Send credentials", Help: "withCredentials (xhr) or credentials: \"include\" (fetch).",
+		At: func(r *Request, _ bool) any { return &r.Credentials }},
+	{Key: "mode", Go: "Mode", Label: "fetch mode", Choices: []string{"", "cors", "no-cors", "same-origin"},
+		Help: "fetch only; empty: cors.",
+		At:   func(r *Request, _ bool) any { return &r.Mode }},
+	{Key: "redirect-mode", Go: "RedirectMode", Label: "fetch redirect", Choices: []string{"", "follow", "manual", "error"},
+		Help: "fetch only; empty: follow.",
+		At:   func(r *Request, _ bool) any { return &r.RedirectMode }},
+	{Key: "target-address-space", Go: "TargetAddressSpace", Label: "fetch targetAddressSpace", Choices: []string{"", "loopback", "local", "public"},
+		Help: "fetch only (Local Network Access): where the page claims the server is.",
+		At:   func(r *Request, _ bool) any { return &r.TargetAddressSpace }},
+	{Key: "target", Go: "Target", Label: "Origin", Choices: []string{API, Other, App},
+		Help: "empty: the API origin; other: the third origin; app: the page's own origin.",
+		At:   func(r *Request, _ bool) any { return &r.Target }},
+	{Key: "path", Go: "Path", Label: "Path after the token", Help: "e.g. /users",
+		At: func(r *Request, _ bool) any { return &r.Path }},
+	{Key: "url", Go: "URL", Label: "URL", Help: "a path on your API (/users) or an absolute URL instead of corslab's API origin.",
+		At: func(r *Request, _ bool) any { return &r.URL }},
+	{Key: "timeout", Go: "Timeout", Label: "Timeout", Help: "xhr.timeout, or an abort of the fetch, e.g. 1.5s; empty: none.",
+		At: func(r *Request, _ bool) any { return &r.Timeout }},
+	{Key: "abort", Go: "Abort", Label: "The page aborts", Choices: []string{"", AbortAfterSend, AbortOnHeaders},
+		Help: "after-send: abort() right after send(); on-headers: when the headers arrive.",
+		At:   func(r *Request, _ bool) any { return &r.Abort }},
+	{Key: "upload-listener", Go: "UploadListener", Label: "xhr.upload listener", Help: "Forces a preflight.",
+		At: func(r *Request, _ bool) any { return &r.UploadListener }},
+	{Key: "sync", Go: "Sync", Label: "Synchronous XHR", Help: "open(method, url, false).",
+		At: func(r *Request, _ bool) any { return &r.Sync }},
 }
 
-func (e *RequestError) Error() string {
-	return fmt.Sprintf("request field %s = %q: %v", e.Field, e.Value, e.Err)
+func badRequest(key, value string, err error) error {
+	return &servers.FieldError{Of: "request", Key: key, Value: value, Err: err}
 }
-
-func (e *RequestError) Unwrap() error { return e.Err }
 
 // Validate reports the first field that cannot be sent, naming it.
 // allowRemote permits a URL whose host is not on this machine.
@@ -151,91 +189,91 @@ func (r Request) Validate(allowRemote bool) error {
 	switch r.API {
 	case "", XHR, Fetch:
 	default:
-		return &RequestError{"API", r.API, errors.New(`must be "xhr" or "fetch"`)}
+		return badRequest("api", r.API, errors.New(`must be "xhr" or "fetch"`))
 	}
 	switch r.Environment {
 	case Modern, Legacy, NoCORS:
 	default:
-		return &RequestError{"Environment", r.Environment, errors.New(`must be "", "legacy" or "none"`)}
+		return badRequest("environment", r.Environment, errors.New(`must be "", "legacy" or "none"`))
 	}
 	if r.Environment != Modern && r.API == Fetch {
-		return &RequestError{"Environment", r.Environment, errors.New("only createCORSRequest (API xhr) has environments")}
+		return badRequest("environment", r.Environment, errors.New("only createCORSRequest (API xhr) has environments"))
 	}
 	if err := servers.CheckHeaderName(r.method()); err != nil {
-		return &RequestError{"Method", r.Method, fmt.Errorf("not an HTTP method token: %w", err)}
+		return badRequest("method", r.Method, fmt.Errorf("not an HTTP method token: %w", err))
 	}
 	for _, h := range r.Headers {
 		if err := servers.CheckHeaderName(h.Name); err != nil {
-			return &RequestError{"Headers", h.Name, err}
+			return badRequest("headers", h.Name, err)
 		}
 		if err := servers.CheckHeaderValue(h.Value); err != nil {
-			return &RequestError{"Headers", h.Name + ": " + h.Value, err}
+			return badRequest("headers", h.Name+": "+h.Value, err)
 		}
 	}
 	switch r.Mode {
 	case "", "cors", "no-cors", "same-origin":
 	default:
-		return &RequestError{"Mode", r.Mode, errors.New(`must be "cors", "no-cors" or "same-origin"`)}
+		return badRequest("mode", r.Mode, errors.New(`must be "cors", "no-cors" or "same-origin"`))
 	}
 	switch r.RedirectMode {
 	case "", "follow", "manual", "error":
 	default:
-		return &RequestError{"RedirectMode", r.RedirectMode, errors.New(`must be "follow", "manual" or "error"`)}
+		return badRequest("redirect-mode", r.RedirectMode, errors.New(`must be "follow", "manual" or "error"`))
 	}
 	switch r.TargetAddressSpace {
 	case "", "loopback", "local", "public":
 	default:
-		return &RequestError{"TargetAddressSpace", r.TargetAddressSpace, errors.New(`must be "loopback", "local" or "public"`)}
+		return badRequest("target-address-space", r.TargetAddressSpace, errors.New(`must be "loopback", "local" or "public"`))
 	}
 	if r.TargetAddressSpace != "" && r.API != Fetch {
-		return &RequestError{"TargetAddressSpace", r.TargetAddressSpace, errors.New("only fetch has a target address space")}
+		return badRequest("target-address-space", r.TargetAddressSpace, errors.New("only fetch has a target address space"))
 	}
 	if r.RedirectMode != "" && r.API != Fetch {
-		return &RequestError{"RedirectMode", r.RedirectMode, errors.New("only fetch has a redirect mode")}
+		return badRequest("redirect-mode", r.RedirectMode, errors.New("only fetch has a redirect mode"))
 	}
 	if r.Mode != "" && r.API != Fetch {
-		return &RequestError{"Mode", r.Mode, errors.New("only fetch has a mode")}
+		return badRequest("mode", r.Mode, errors.New("only fetch has a mode"))
 	}
 	switch r.Target {
 	case API, Other, App:
 	default:
-		return &RequestError{"Target", r.Target, errors.New(`must be "" (the API origin), "other" or "app"`)}
+		return badRequest("target", r.Target, errors.New(`must be "" (the API origin), "other" or "app"`))
 	}
 	switch r.Abort {
 	case "", AbortAfterSend, AbortOnHeaders:
 	default:
-		return &RequestError{"Abort", r.Abort, errors.New(`must be "after-send" or "on-headers"`)}
+		return badRequest("abort", r.Abort, errors.New(`must be "after-send" or "on-headers"`))
 	}
 	if r.Sync && (r.API == Fetch || r.Environment != Modern || r.Abort != "" || r.Timeout > 0 || r.UploadListener || r.Policy.Stall != "" && r.Policy.Stall != servers.StallClose) {
 		// A stalled answer would block the page's only thread past any timeout.
-		return &RequestError{"Sync", "true", errors.New("a synchronous request is a plain XMLHttpRequest: no fetch, environment, abort, timeout, upload listener or stalled answer")}
+		return badRequest("sync", "true", errors.New("a synchronous request is a plain XMLHttpRequest: no fetch, environment, abort, timeout, upload listener or stalled answer"))
 	}
 	if r.Timeout < 0 {
-		return &RequestError{"Timeout", r.Timeout.String(), errors.New("must not be negative")}
+		return badRequest("timeout", r.Timeout.String(), errors.New("must not be negative"))
 	}
 	if r.Token != "" && !validToken(r.Token) {
-		return &RequestError{"Token", r.Token, errors.New("a token is 1-64 letters, digits, '-' or '_'")}
+		return badRequest("token", r.Token, errors.New("a token is 1-64 letters, digits, '-' or '_'"))
 	}
 	if strings.ContainsAny(r.Path, "?#") {
-		return &RequestError{"Path", r.Path, errors.New("a path has no query or fragment")}
+		return badRequest("path", r.Path, errors.New("a path has no query or fragment"))
 	}
 	if strings.HasPrefix(r.URL, "/") {
 		if u, err := url.Parse(r.URL); err != nil || strings.HasPrefix(r.URL, "//") || u.Fragment != "" {
-			return &RequestError{"URL", r.URL, errors.New(`a relative URL is a path ("/users?page=2"), with no host and no fragment`)}
+			return badRequest("url", r.URL, errors.New(`a relative URL is a path ("/users?page=2"), with no host and no fragment`))
 		}
 	} else if r.URL != "" {
 		u, err := url.Parse(r.URL)
 		if err != nil {
-			return &RequestError{"URL", r.URL, err}
+			return badRequest("url", r.URL, err)
 		}
 		if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-			return &RequestError{"URL", r.URL, errors.New("must be an absolute http or https URL")}
+			return badRequest("url", r.URL, errors.New("must be an absolute http or https URL"))
 		}
 		if !allowRemote && !isLocalHost(u.Hostname()) {
-			return &RequestError{"URL", r.URL, errors.New("host is not loopback; corslab sends traffic only to this machine unless Options.AllowRemoteTargets is set")}
+			return badRequest("url", r.URL, errors.New("host is not loopback; corslab sends traffic only to this machine unless Options.AllowRemoteTargets is set"))
 		}
 	} else if err := r.Policy.Validate(); err != nil {
-		return &RequestError{"Policy", "", err}
+		return err
 	}
 	return nil
 }
@@ -269,29 +307,118 @@ func NewToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-// urlFor builds the request URL for token on the given origins.
-func (r Request) urlFor(apiURL, otherURL, appURL, token string) string {
+// Bases are the origins a request's URL is built on.
+type Bases struct {
+	API   string // where the API origin's requests (and Request.URL paths) go
+	Other string // the third origin
+	App   string // the page origin
+}
+
+// Resolve builds the URL r is sent to with token on these origins: the API
+// origin's /cors/<token><path>?<policy>, or r.URL (a path on the API, or an
+// absolute URL) with the token in the corslab-token query parameter.
+func (r Request) Resolve(b Bases, token string) (string, error) {
 	if r.URL != "" {
 		abs := r.URL
 		if strings.HasPrefix(abs, "/") {
-			abs = apiURL + abs
+			abs = strings.TrimSuffix(b.API, "/") + abs
 		}
-		u, _ := url.Parse(abs)
+		u, err := url.Parse(abs)
+		if err != nil {
+			return "", badRequest("url", r.URL, err)
+		}
 		q := u.Query()
 		q.Set(servers.TokenParam, token)
 		u.RawQuery = q.Encode()
-		return u.String()
+		return u.String(), nil
 	}
-	base := apiURL
+	base := b.API
 	switch r.Target {
 	case Other:
-		base = otherURL
+		base = b.Other
 	case App:
-		base = appURL
+		base = b.App
 	}
 	u := base + "/cors/" + token + r.Path
 	if q := r.Policy.Query().Encode(); q != "" {
 		u += "?" + q
 	}
-	return u
+	return u, nil
+}
+
+// pageRequest is the description cors.js's corslab.run takes.
+type pageRequest struct {
+	API            string      `json:"api"`
+	Environment    string      `json:"environment,omitempty"`
+	Method         string      `json:"method"`
+	URL            string      `json:"url"`
+	Headers        [][2]string `json:"headers"`
+	Body           *string     `json:"body"`
+	Credentials    bool        `json:"credentials"`
+	Mode           string      `json:"mode,omitempty"`
+	Redirect       string      `json:"redirect,omitempty"`
+	AddressSpace   string      `json:"targetAddressSpace,omitempty"`
+	Timeout        int64       `json:"timeout,omitempty"`
+	Abort          string      `json:"abort,omitempty"`
+	UploadListener bool        `json:"uploadListener,omitempty"`
+	Sync           bool        `json:"sync,omitempty"`
+}
+
+// description is r as cors.js's corslab.run takes it, sent to url with the
+// page's own timeout (xhr.timeout or an abort of the fetch) of timeout.
+func (r Request) description(url string, timeout time.Duration) ([]byte, error) {
+	pr := pageRequest{API: r.API, Environment: r.Environment, Method: r.method(), URL: url,
+		Headers: [][2]string{}, Credentials: r.Credentials, Mode: r.Mode, Redirect: r.RedirectMode, AddressSpace: r.TargetAddressSpace,
+		Timeout: timeout.Milliseconds(), Abort: r.Abort, UploadListener: r.UploadListener, Sync: r.Sync}
+	if pr.API == "" {
+		pr.API = XHR
+	}
+	for _, h := range r.Headers {
+		pr.Headers = append(pr.Headers, [2]string{h.Name, h.Value})
+	}
+	if r.Body != "" {
+		pr.Body = &r.Body
+	}
+	js, err := json.Marshal(pr)
+	if err != nil {
+		return nil, fmt.Errorf("encode the page's request: %w", err)
+	}
+	return js, nil
+}
+
+// SharePrefix prefixes a Request's fields in its query encoding (Query); the
+// Policy's fields go unprefixed, exactly as the API origin's URL carries them.
+const SharePrefix = "req."
+
+// Query encodes r (with its Policy, without its Token) as URL query
+// parameters from the field tables: the lab's share link. ParseQuery reverses it.
+func (r Request) Query() url.Values {
+	q := r.Policy.Query()
+	RequestFields.Encode(q, SharePrefix, r)
+	return q
+}
+
+// ParseQuery decodes a Request from Query's encoding and validates it; a
+// parameter that names no field is an error naming it.
+func ParseQuery(q url.Values) (Request, error) {
+	var r Request
+	policy := url.Values{}
+	for k, v := range q {
+		if !strings.HasPrefix(k, SharePrefix) {
+			policy[k] = v
+		}
+	}
+	if err := RequestFields.Decode(q, SharePrefix, &r); err != nil {
+		var fe *servers.FieldError
+		if errors.As(err, &fe) {
+			fe.Of = "request"
+		}
+		return Request{}, err
+	}
+	p, err := servers.ParsePolicy(policy)
+	if err != nil {
+		return Request{}, err
+	}
+	r.Policy = p
+	return r, r.Validate(true)
 }

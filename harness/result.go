@@ -8,12 +8,16 @@ import (
 	"time"
 
 	"github.com/corslab/corslab/harness/model"
+	"github.com/corslab/corslab/harness/verdict"
 	"github.com/corslab/corslab/servers"
 )
 
 // Result is one request seen three ways: by the page's JavaScript, by the
-// browser (CDP) and by the server (its journal).
+// browser (its own protocol: CDP, WebDriver BiDi, the Web Inspector) and by
+// the server (its journal).
 type Result struct {
+	// Engine is the browser engine that ran the request.
+	Engine     verdict.Engine
 	Request    Request
 	Token      string
 	URL        string // the URL the page requested
@@ -26,14 +30,14 @@ type Result struct {
 	Notes []string
 	// Timing is where the request's time went, measured from Go.
 	Timing Timing
-	// Predicted is what the model's Chrome profile said would happen, made before the request went out.
+	// Predicted is what the model's profile of the engine said would happen, made before the request went out.
 	Predicted model.Prediction
 }
 
 // Timing splits one Do into its phases.
 type Timing struct {
 	Page    time.Duration // from sending the description to the page until its callback's answer arrived
-	Browser time.Duration // then until Chrome's events for the request were complete
+	Browser time.Duration // then until the engine's events for the request were complete
 	Server  time.Duration // then until the server's journal was final
 }
 
@@ -52,16 +56,24 @@ type PageView struct {
 	Millis       float64           `json:"ms"`           // time from send to callback, measured in the page
 }
 
-// BrowserView is what Chrome did, from the DevTools protocol.
+// BrowserView is what the browser did, from its own protocol.
 type BrowserView struct {
 	Preflight *Exchange // the OPTIONS preflight; nil when none went out
 	Actual    *Exchange // the request itself; nil when the browser never started it
-	// CorsError is Chrome's CorsError reason for blocking the request ("" when it did not).
-	CorsError string
-	// FailedParameter is the value Chrome blames, e.g. the header name or the ACAO value.
+	// Reason is the common reason the engine blocked the request for ("" when it did not).
+	Reason verdict.Reason
+	// EngineReason is the engine's own words for it: Chromium's CorsError,
+	// Firefox's console category, WebKit's console message.
+	EngineReason string
+	// FailedParameter is the value the engine blames, e.g. the header name or the ACAO value.
 	FailedParameter string
 	// ErrorText is the network error, e.g. "net::ERR_FAILED" or "net::ERR_CONNECTION_REFUSED".
 	ErrorText string
+	// Messages are the engine's console messages about the request, in order.
+	Messages []string
+	// PreflightFromJournal is true when the engine reports no preflights at
+	// all (WebKit's inspector): Preflight then is the server's record of it.
+	PreflightFromJournal bool
 }
 
 // Exchange is one request the browser made and what came back.
@@ -77,18 +89,23 @@ type Exchange struct {
 	Failed          bool
 	Canceled        bool
 	ErrorText       string
-	CorsError       string
+	EngineReason    string // the engine's reason for failing this exchange, in its own words
 	FailedParameter string
 	BlockedReason   string
-	CookiesSent     []Cookie // cookies Chrome attached to the request
-	CookiesBlocked  []Cookie // cookies Chrome held back, with its reasons
-	SetCookieBlock  []Cookie // Set-Cookie lines Chrome refused to store, with its reasons
+	CookiesSent     []Cookie // cookies the browser attached to the request
+	CookiesBlocked  []Cookie // cookies the browser held back, with its reasons
+	SetCookieBlock  []Cookie // Set-Cookie lines the browser refused to store, with its reasons
 	Redirects       []Redirect
-	// OnWire is true once Chrome reported the request's raw wire headers
-	// (requestWillBeSentExtraInfo): it left the browser. A request that a
-	// failed preflight stopped never does.
+	// FromCache is true when the browser answered the request from its HTTP
+	// cache: the server was not asked, and the response is an earlier one.
+	FromCache bool
+	// OnWire is true once the engine reported that the request left the
+	// browser (Chromium: its raw wire headers). A request that a failed
+	// preflight stopped never does.
 	OnWire bool
-	seq    int
+	// Seq orders the exchanges an engine saw; engines use it to pick the
+	// latest exchange of a token.
+	Seq int
 }
 
 // Redirect is one redirect hop an exchange followed.
@@ -98,7 +115,7 @@ type Redirect struct {
 	Headers map[string]string
 }
 
-// Cookie is a cookie as Chrome reports it, with the reasons it was blocked (if any).
+// Cookie is a cookie as the browser reports it, with the reasons it was blocked (if any).
 type Cookie struct {
 	Name    string
 	Value   string
@@ -136,13 +153,34 @@ func (s ServerView) Actuals() []servers.Entry {
 	return out
 }
 
-// Allowed reports whether the page got the response: its load callback fired and Chrome reported no CORS error.
-func (r Result) Allowed() bool {
-	return r.Page.Event == "load" && r.Browser.CorsError == ""
+// Verdict is what happened to the request, read from the three views: the
+// engine's CORS reason when it blocked the request, else what the page saw.
+func (r Result) Verdict() verdict.Verdict {
+	b, p := r.Browser, r.Page
+	switch {
+	case b.Reason != "":
+		return verdict.Verdict{Outcome: verdict.Blocked, Reason: b.Reason, Parameter: b.FailedParameter}
+	case p.Event == "load" && p.ResponseType == "opaque":
+		return verdict.Verdict{Outcome: verdict.Opaque}
+	case p.Event == "load":
+		return verdict.Verdict{Outcome: verdict.Allowed}
+	case p.Event == "abort":
+		return verdict.Verdict{Outcome: verdict.Aborted, Parameter: b.ErrorText}
+	case p.Event == "timeout":
+		return verdict.Verdict{Outcome: verdict.TimedOut, Parameter: b.ErrorText}
+	case p.Event == "unsupported":
+		return verdict.Verdict{Outcome: verdict.Unsupported}
+	case p.Event == "exception":
+		return verdict.Verdict{Outcome: verdict.Threw, Parameter: p.Error}
+	}
+	return verdict.Verdict{Outcome: verdict.Failed, Parameter: b.ErrorText}
 }
 
-// Blocked reports whether Chrome blocked the request for a CORS reason.
-func (r Result) Blocked() bool { return r.Browser.CorsError != "" }
+// Allowed reports whether the page read the response (its verdict is allowed).
+func (r Result) Allowed() bool { return r.Verdict().Outcome == verdict.Allowed }
+
+// Blocked reports whether the browser blocked the request for a CORS reason.
+func (r Result) Blocked() bool { return r.Browser.Reason != "" }
 
 // Preflighted reports whether a preflight went out for this request.
 func (r Result) Preflighted() bool { return r.Browser.Preflight != nil }
@@ -168,36 +206,45 @@ func (r Result) CookiesSent() []string {
 	return names
 }
 
+// browserName is the engine as transcripts name it.
+func (r Result) browserName() string {
+	if r.Engine == "" {
+		return "the browser"
+	}
+	return r.Engine.Title()
+}
+
 // Disagreements lists where the three views contradict each other; empty means they tell one story.
 func (r Result) Disagreements() []string {
 	var d []string
 	b := r.Browser
+	name := r.browserName()
 	switch r.Page.Event {
 	case "load":
-		if b.CorsError != "" {
-			d = append(d, "the page got a response but Chrome reports "+b.CorsError)
+		if b.Reason != "" {
+			d = append(d, "the page got a response but "+name+" reports "+string(b.Reason))
 		}
 		if b.Actual == nil || b.Actual.Failed {
-			d = append(d, "the page got a response but Chrome shows no completed request")
+			d = append(d, "the page got a response but "+name+" shows no completed request")
 		}
 	case "error":
-		if b.Actual != nil && b.Actual.Finished && !b.Actual.Failed && r.Page.Transport != "XDomainRequest" {
-			d = append(d, "the page saw an error but Chrome finished the request without one")
+		if b.Actual != nil && b.Actual.Finished && !b.Actual.Failed && b.Reason == "" && r.Page.Transport != "XDomainRequest" {
+			d = append(d, "the page saw an error but "+name+" finished the request without one")
 		}
 	}
 	if !r.Server.Recorded {
 		return d
 	}
 	serverPre := len(r.Server.Preflights())
-	// A preflight Chrome stopped before the wire (Local Network Access) never reached the server.
-	chromePre := b.Preflight != nil && !(b.Preflight.Failed && b.Preflight.Status == 0 && !b.Preflight.OnWire)
-	if chromePre != (serverPre > 0) {
-		d = append(d, fmt.Sprintf("Chrome shows %s but the server received %d", plural(chromePre, "a preflight", "no preflight"), serverPre))
+	// A preflight the browser stopped before the wire (Local Network Access) never reached the server.
+	enginePre := b.Preflight != nil && !(b.Preflight.Failed && b.Preflight.Status == 0 && !b.Preflight.OnWire)
+	if !b.PreflightFromJournal && enginePre != (serverPre > 0) {
+		d = append(d, fmt.Sprintf("%s shows %s but the server received %d", name, plural(enginePre, "a preflight", "no preflight"), serverPre))
 	}
-	if b.Actual != nil && b.Actual.Status > 0 && len(r.Server.Actuals()) == 0 && len(b.Actual.Redirects) == 0 {
-		d = append(d, fmt.Sprintf("Chrome got status %d for the request but the server never received it", b.Actual.Status))
+	if b.Actual != nil && b.Actual.Status > 0 && len(r.Server.Actuals()) == 0 && len(b.Actual.Redirects) == 0 && !b.Actual.FromCache {
+		d = append(d, fmt.Sprintf("%s got status %d for the request but the server never received it", name, b.Actual.Status))
 	}
-	if r.Page.Event == "load" && !r.Executed() && len(r.Server.Actuals()) == 0 {
+	if r.Page.Event == "load" && !r.Executed() && len(r.Server.Actuals()) == 0 && (b.Actual == nil || !b.Actual.FromCache) {
 		d = append(d, "the page got a response but the server never received the request")
 	}
 	return d
@@ -210,45 +257,43 @@ func plural(ok bool, yes, no string) string {
 	return no
 }
 
-// Verdict is one line: allowed, blocked with its reason, or failed with the network error.
-func (r Result) Verdict() string {
-	b := r.Browser
+// verdictLine is the transcript's verdict line: the verdict, with the status the page read when it read one.
+func (r Result) verdictLine() string {
+	v := r.Verdict()
 	switch {
-	case b.CorsError != "":
-		s := "✗ blocked  " + b.CorsError
-		if b.FailedParameter != "" {
-			s += " (" + b.FailedParameter + ")"
-		}
-		return s
-	case r.Page.Event == "load" && r.Page.Transport == "XDomainRequest":
-		return "✓ allowed  (XDomainRequest has no status)"
-	case r.Page.Event == "load":
-		return fmt.Sprintf("✓ allowed  status %d", r.Page.Status)
-	case r.Page.Event == "abort" || r.Page.Event == "timeout":
-		return "✗ " + r.Page.Event + "    the page ended it (" + b.ErrorText + "), not a CORS error"
-	case b.ErrorText != "":
-		return "✗ failed   " + b.ErrorText + " (not a CORS error)"
-	default:
-		return "✗ " + r.Page.Event
+	case v.Outcome == verdict.Allowed && r.Page.Transport == "XDomainRequest":
+		return v.String() + "  (XDomainRequest has no status)"
+	case v.Outcome == verdict.Allowed:
+		return fmt.Sprintf("%s  status %d", v.String(), r.Page.Status)
+	case v.Outcome == verdict.Blocked && r.Browser.EngineReason != "" && r.Browser.EngineReason != string(v.Reason):
+		return v.String() + "  (" + r.Engine.Title() + ": " + r.Browser.EngineReason + ")"
 	}
+	return v.String()
 }
 
 // String is the exchange transcript: request, preflight, response, verdict and the three views.
 func (r Result) String() string {
 	var sb strings.Builder
+	if r.Engine != "" {
+		sb.WriteString("[" + string(r.Engine) + "] ")
+	}
 	fmt.Fprintf(&sb, "%s %s from %s  (%s)\n", r.Request.method(), r.URL, r.PageOrigin, r.Request.Label())
 	b := r.Browser
+	name := r.browserName()
 	if b.Preflight != nil {
-		writeExchange(&sb, b.Preflight, true)
+		if b.PreflightFromJournal {
+			fmt.Fprintf(&sb, "  (%s reports no preflights: this one is the server's record)\n", name)
+		}
+		writeExchange(&sb, name, b.Preflight, true)
 	} else if r.Server.Recorded && len(r.Server.Preflights()) == 0 && b.Actual != nil && b.Actual.Finished {
 		sb.WriteString("  (no preflight went out)\n")
 	}
 	if b.Actual != nil {
-		writeExchange(&sb, b.Actual, false)
+		writeExchange(&sb, name, b.Actual, false)
 	} else {
 		sb.WriteString("  (the browser never sent the request)\n")
 	}
-	sb.WriteString("  " + r.Verdict() + "\n")
+	sb.WriteString("  " + r.verdictLine() + "\n")
 	fmt.Fprintf(&sb, "  page: %s;  server: %s\n", r.pageLine(), r.serverLine())
 	for _, d := range r.Disagreements() {
 		sb.WriteString("  ! views disagree: " + d + "\n")
@@ -318,13 +363,20 @@ var headerOrder = []string{
 	"location", "set-cookie", "cookie",
 }
 
-func writeExchange(sb *strings.Builder, e *Exchange, preflight bool) {
+func writeExchange(sb *strings.Builder, browser string, e *Exchange, preflight bool) {
 	for _, h := range e.Redirects {
 		fmt.Fprintf(sb, "  → %-8s %s\n", e.Method, h.URL)
 		fmt.Fprintf(sb, "  ← %-8d %s\n", h.Status, corsHeaders(h.Headers, false))
 	}
+	if e.FromCache {
+		fmt.Fprintf(sb, "  → %-8s (answered from %s's HTTP cache: the server was not asked)\n", e.Method, browser)
+		if e.Status > 0 {
+			fmt.Fprintf(sb, "  ← %-8d %s  (the cached response)\n", e.Status, corsHeaders(e.ResponseHeaders, false))
+		}
+		return
+	}
 	if !preflight && !e.OnWire && e.Finished && e.Status == 0 {
-		fmt.Fprintf(sb, "  → %-8s (never sent: Chrome stopped it before the wire)\n", e.Method)
+		fmt.Fprintf(sb, "  → %-8s (never sent: %s stopped it before the wire)\n", e.Method, browser)
 		return
 	}
 	fmt.Fprintf(sb, "  → %-8s %s\n", e.Method, corsHeaders(e.RequestHeaders, true))
@@ -333,18 +385,18 @@ func writeExchange(sb *strings.Builder, e *Exchange, preflight bool) {
 		for _, c := range e.CookiesBlocked {
 			bl = append(bl, c.Name+" ("+strings.Join(c.Reasons, ", ")+")")
 		}
-		fmt.Fprintf(sb, "    cookies held back by Chrome: %s\n", strings.Join(bl, "; "))
+		fmt.Fprintf(sb, "    cookies held back by %s: %s\n", browser, strings.Join(bl, "; "))
 	}
 	switch {
 	case e.Status > 0:
 		fmt.Fprintf(sb, "  ← %-8d %s\n", e.Status, corsHeaders(e.ResponseHeaders, false))
-	case e.Failed && e.ErrorText != "" && e.CorsError == "":
+	case e.Failed && e.ErrorText != "" && e.EngineReason == "":
 		fmt.Fprintf(sb, "  ← %s\n", e.ErrorText)
 	case !e.Finished && !preflight:
 		sb.WriteString("  ← (no answer)\n")
 	}
 	for _, c := range e.SetCookieBlock {
-		fmt.Fprintf(sb, "    Set-Cookie refused by Chrome: %s (%s)\n", c.Name, strings.Join(c.Reasons, ", "))
+		fmt.Fprintf(sb, "    Set-Cookie refused by %s: %s (%s)\n", browser, c.Name, strings.Join(c.Reasons, ", "))
 	}
 }
 
@@ -382,7 +434,7 @@ func HeaderLines(h map[string]string, request bool) []string {
 	return parts
 }
 
-// isCustomRequestHeader reports whether a request header was set by the page rather than by Chrome.
+// isCustomRequestHeader reports whether a request header was set by the page rather than by the browser.
 func isCustomRequestHeader(k string) bool {
 	switch k {
 	case "accept", "accept-encoding", "accept-language", "connection", "host", "referer",
@@ -406,7 +458,7 @@ func (r Result) NeedsPreflight() bool {
 }
 
 // PreflightFromCache reports whether a preflight was needed but none went out:
-// Chrome answered it from its preflight cache. No CDP event marks a cache
+// the browser answered it from its preflight cache. No engine reports a cache
 // hit; the absence of the OPTIONS exchange in both the browser's and the
 // server's view is the signal.
 func (r Result) PreflightFromCache() bool {

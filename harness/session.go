@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -10,160 +9,169 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/corslab/corslab/harness/model"
+	"github.com/corslab/corslab/pages"
 	"github.com/corslab/corslab/servers"
 )
 
-// settle bounds the wait for the events that trail a request's end (extra
-// info, the journal's final status): they belong to it but may come later.
+// settle bounds the wait for the server's last status after the page has its
+// answer: a stalled answer ends only when the client leaves.
 const settle = 2 * time.Second
 
 // pageMargin is the time a request leaves, after the page's own timeout, to
 // collect the browser's and the server's views.
 const pageMargin = 1500 * time.Millisecond
 
-// Session is one browser context with a (hidden) tab on the page origin. Its
-// cookies and preflight cache are its own. The caller must call Close when finished.
+// Session is one browser context of one engine with a tab on a page origin.
+// Its cookies and preflight cache are its own. The caller must call Close
+// when finished.
 type Session struct {
 	env     *Env
-	browser *browser // the Chrome the tab lives in
-	tab     context.Context
-	cancel  context.CancelFunc
-	cap     *capture
+	lane    *lane
+	browser Browser        // the browser the tab lives in
+	bctx    BrowserContext // the tab's browser context
+	owner   bool           // Close disposes of bctx too (the session made it)
+	tab     Tab
 	origin  string
-	// intercepted is set for a session whose page document Chrome's Fetch domain answers.
-	intercepted *interceptor
-	model       *model.Browser // predicts this context's requests, preflight cache included
+	model   *model.Browser // predicts this context's requests, preflight cache included
 
-	mu sync.Mutex // one request at a time: the tab is one page
+	mu     sync.Mutex // one request at a time: the tab is one page
+	closed bool
 }
 
-// openSession opens a fresh browser context with a tab on the page origin.
-func (e *Env) openSession(ctx context.Context) (*Session, error) {
-	return e.openSessionOn(ctx, e.Origins.App.URL, nil)
-}
-
-// openSessionOn opens a fresh browser context whose tab runs prepare (if
-// any) before it navigates to origin.
-func (e *Env) openSessionOn(ctx context.Context, origin string, prepare func(tab context.Context) error) (*Session, error) {
-	b := e.currentBrowser()
-	c := newCapture()
-	tab, cancel, err := b.newHiddenTab(ctx, "", c.listen)
+// openSession opens a fresh browser context with a tab showing page, whose requests come from origin.
+func (l *lane) openSession(ctx context.Context, page Page, origin string) (*Session, error) {
+	b, err := l.live(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("harness: open a session on %s: %w", origin, b.explain(err))
+		return nil, err
 	}
-	s := &Session{env: e, browser: b, tab: tab, cancel: cancel, cap: c, origin: origin}
-	s.model = model.NewBrowser(model.Chrome, s.origin)
-	if err := s.open(ctx, s.origin+"/", prepare); err != nil {
+	bctx, err := b.NewContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("harness: open a %s session on %s: %w", l.kind.Name(), origin, explain(b, err))
+	}
+	s := &Session{env: l.env, lane: l, browser: b, bctx: bctx, owner: true, origin: origin}
+	if err := s.open(ctx, page); err != nil {
+		_ = bctx.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// open navigates the session's new tab to page, after prepare (if any), and checks the page.
-func (s *Session) open(ctx context.Context, page string, prepare func(tab context.Context) error) error {
-	tab, cancel := s.tab, s.cancel
-	// The first Do creates the tab and binds it to tab, so it runs unbounded
-	// in a goroutine and ctx bounds the wait.
-	done := make(chan error, 1)
-	go func() {
-		if prepare != nil {
-			if err := prepare(tab); err != nil {
-				done <- err
-				return
-			}
-		}
-		done <- chromedp.Do(tab, chromedp.Navigate(page))
-	}()
-	var err error
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	if err == nil {
-		err = s.checkPage(ctx)
-	}
+// open opens the session's tab on page and makes its model.
+func (s *Session) open(ctx context.Context, page Page) error {
+	tab, err := s.bctx.Open(ctx, page)
 	if err != nil {
-		cancel()
-		return fmt.Errorf("harness: open a session on %s: %w", s.origin, s.explain(err))
+		return fmt.Errorf("harness: open a %s tab on %s: %w", s.lane.kind.Name(), s.origin, explain(s.browser, err))
+	}
+	s.tab = tab
+	if p, ok := model.For(s.lane.kind.Name()); ok {
+		s.model = model.NewBrowser(p, s.origin)
 	}
 	return nil
 }
 
-// checkPage makes sure the runner script loaded.
-func (s *Session) checkPage(ctx context.Context) error {
-	rctx, cancel := s.bind(ctx)
-	defer cancel()
-	ok, err := chromedp.Run(rctx, chromedp.Evaluate[bool](`typeof corslab === "object" && typeof createCORSRequest === "function"`))
-	if err != nil {
+// explain wraps err with ErrBrowserDied when b exited under it.
+func explain(b Browser, err error) error {
+	if err == nil || alive(b) || errors.Is(err, ErrBrowserDied) {
 		return err
 	}
-	if !ok {
-		return errors.New("the page origin's page did not load cors.js")
-	}
-	return nil
+	return fmt.Errorf("%w (%s exited: %v); the next session gets a new browser: %w", ErrBrowserDied, b.Path(), b.Err(), err)
 }
 
 // Origin is the page origin this session's requests come from.
 func (s *Session) Origin() string { return s.origin }
 
-func (s *Session) alive() bool { return s.tab.Err() == nil && s.browser.alive() }
+// Engine is the engine the session runs in.
+func (s *Session) Engine() string { return string(s.lane.kind.Name()) }
 
-// Close closes the tab and disposes of its browser context.
+func (s *Session) alive() bool {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	return !closed && alive(s.browser)
+}
+
+// Close closes the tab, and the browser context when the session made it.
 func (s *Session) Close() error {
-	s.cancel()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	err := s.tab.Close()
+	if s.owner {
+		err = errors.Join(err, s.bctx.Close())
+	}
+	return err
+}
+
+// NewTab opens another tab on the page origin in the session's browser
+// context: it shares the session's cookies and preflight cache. The caller
+// must call Close on it when finished (closing only that tab).
+func (s *Session) NewTab(ctx context.Context) (*Session, error) {
+	return s.newTab(ctx, Page{URL: s.env.Origins.App.URL + "/"}, s.origin)
+}
+
+// NewSandboxedTab opens a tab, in the session's browser context, on the page
+// origin's sandboxed page (CSP sandbox): its origin is opaque, so its requests
+// carry Origin: null. The caller must call Close on it when finished.
+func (s *Session) NewSandboxedTab(ctx context.Context) (*Session, error) {
+	return s.newTab(ctx, Page{URL: s.env.Origins.App.URL + pages.SandboxedPath}, "null")
+}
+
+func (s *Session) newTab(ctx context.Context, page Page, origin string) (*Session, error) {
+	t := &Session{env: s.env, lane: s.lane, browser: s.browser, bctx: s.bctx, origin: origin}
+	if err := t.open(ctx, page); err != nil {
+		return nil, err
+	}
+	if origin == s.origin {
+		// A tab of the same origin shares the context's preflight cache, so its model too.
+		t.model = s.model
+	}
+	return t, nil
+}
+
+// SetCookie stores a cookie in the session's browser context as if rawURL's
+// response had sent the Set-Cookie line (name=value and attributes: Path,
+// Domain, Secure, HttpOnly, SameSite). The Path defaults to "/".
+func (s *Session) SetCookie(ctx context.Context, rawURL, setCookie string) error {
+	if err := s.bctx.SetCookie(ctx, rawURL, setCookie); err != nil {
+		return fmt.Errorf("harness: %w", explain(s.browser, err))
+	}
 	return nil
 }
 
-// bind returns a context that runs actions in the session's tab but ends
-// when ctx ends (and has ctx's deadline), so every wait is the caller's.
-func (s *Session) bind(ctx context.Context) (context.Context, context.CancelFunc) {
-	c, cancel := context.WithCancelCause(s.tab)
-	stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
-	if dl, ok := ctx.Deadline(); ok {
-		var cancelDL context.CancelFunc
-		c, cancelDL = context.WithDeadline(c, dl)
-		return c, func() { stop(); cancelDL(); cancel(nil) }
+// LoopbackNetwork is the permission that lets a public page reach a loopback
+// address under Chromium's Local Network Access. Measured in Chromium 156:
+// granting "local-network-access" or "local-network" does not let such a
+// request through; "loopback-network" does.
+const LoopbackNetwork = "loopback-network"
+
+// Grant grants permission (a Permissions API name, e.g. LoopbackNetwork) to
+// the session's page origin in the session's browser context only, with no
+// prompt.
+func (s *Session) Grant(ctx context.Context, permission string) error {
+	if err := s.bctx.Grant(ctx, s.origin, permission); err != nil {
+		return fmt.Errorf("harness: grant %s to %s: %w", permission, s.origin, explain(s.browser, err))
 	}
-	return c, func() { stop(); cancel(nil) }
+	return nil
 }
 
-// pageRequest is the description cors.js's corslab.run takes.
-type pageRequest struct {
-	API            string      `json:"api"`
-	Environment    string      `json:"environment,omitempty"`
-	Method         string      `json:"method"`
-	URL            string      `json:"url"`
-	Headers        [][2]string `json:"headers"`
-	Body           *string     `json:"body"`
-	Credentials    bool        `json:"credentials"`
-	Mode           string      `json:"mode,omitempty"`
-	Redirect       string      `json:"redirect,omitempty"`
-	AddressSpace   string      `json:"targetAddressSpace,omitempty"`
-	Timeout        int64       `json:"timeout,omitempty"`
-	Abort          string      `json:"abort,omitempty"`
-	UploadListener bool        `json:"uploadListener,omitempty"`
-	Sync           bool        `json:"sync,omitempty"`
+// Intercepted returns the URLs the engine answered or refused itself for
+// this session's page origin, in order: for a session from NewSessionAs, the
+// page document and nothing else; nil for a session on corslab's own page origin.
+func (s *Session) Intercepted() []string {
+	if t, ok := s.tab.(interface{ Intercepted() []string }); ok {
+		return t.Intercepted()
+	}
+	return nil
 }
 
-// pageRequest describes req for corslab.run, sent to url.
-func (req Request) pageRequest(url string) pageRequest {
-	pr := pageRequest{API: req.API, Environment: req.Environment, Method: req.method(), URL: url,
-		Headers: [][2]string{}, Credentials: req.Credentials, Mode: req.Mode, Redirect: req.RedirectMode, AddressSpace: req.TargetAddressSpace,
-		Timeout: req.Timeout.Milliseconds(), Abort: req.Abort, UploadListener: req.UploadListener, Sync: req.Sync}
-	if pr.API == "" {
-		pr.API = XHR
-	}
-	for _, h := range req.Headers {
-		pr.Headers = append(pr.Headers, [2]string{h.Name, h.Value})
-	}
-	if req.Body != "" {
-		pr.Body = &req.Body
-	}
-	return pr
+// RequestURL is the URL req will be sent to with token (what Result.URL will be).
+func (s *Session) RequestURL(req Request, token string) (string, error) {
+	return req.Resolve(s.env.Bases(), token)
 }
 
 // Do sends req from the session's page and returns the three views of it.
@@ -183,95 +191,69 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return Result{}, errors.New("harness: the session is closed")
+	}
 
 	token := req.Token
 	if token == "" {
 		token = NewToken()
 	}
-	o := s.env.Origins
-	res := Result{Request: req, Token: token, PageOrigin: s.origin}
-	res.URL = req.urlFor(s.env.apiBase(), o.Other.URL, o.App.URL, token)
-	res.Server.Recorded = sameOrigin(res.URL, o.API.URL) || sameOrigin(res.URL, o.Other.URL) || sameOrigin(res.URL, o.App.URL)
+	res := Result{Engine: s.lane.kind.Name(), Request: req, Token: token, PageOrigin: s.origin}
 	res.Request.Token = token
+	var err error
+	if res.URL, err = req.Resolve(s.env.Bases(), token); err != nil {
+		return res, fmt.Errorf("harness: %w", err)
+	}
+	recorded := s.env.records(res.URL)
 	res.Predicted = s.predict(req, res.URL)
 
-	pr := req.pageRequest(res.URL)
-	if pr.Timeout == 0 {
+	timeout := req.Timeout
+	if timeout == 0 {
 		// A server that never answers must end as "timeout" in the page, with
 		// time left to collect the other two views, not as a hung wait.
 		dl, _ := ctx.Deadline()
-		pr.Timeout = max(100, (time.Until(dl) - pageMargin).Milliseconds())
+		timeout = max(100*time.Millisecond, time.Until(dl)-pageMargin)
 	}
-	js, err := json.Marshal(pr)
+	desc, err := req.description(res.URL, timeout)
 	if err != nil {
-		return res, fmt.Errorf("harness: encode request: %w", err)
+		return res, fmt.Errorf("harness: %w", err)
 	}
 
-	since := len(o.Journal.Entries(token))
-	mark := s.cap.mark()
-	defer s.cap.forget(token)
-
-	rctx, cancel := s.bind(ctx)
-	defer cancel()
-	t0 := time.Now()
-	res.Page, err = chromedp.Run(rctx, chromedp.Evaluate[PageView]("corslab.run("+string(js)+")", chromedp.EvalAwaitPromise))
-	if err != nil {
-		return res, fmt.Errorf("harness: run %s %s in the page: %w", pr.Method, res.URL, s.explain(err))
-	}
-
-	res.Timing.Page = time.Since(t0)
-	t0 = time.Now()
-	// The page has its answer; now wait for Chrome's account of the same request.
-	switch res.Page.Event {
-	case "load", "error", "timeout":
-		// Measured in Chromium 156: an opaque (no-cors) response gets no
-		// loadingFinished, even once the page read it; its status is the end.
-		opaque := res.Page.Event == "load" && res.Page.ResponseType == "opaque"
-		err = s.cap.wait(rctx, token, mark, func(_, a *Exchange) bool { return a != nil && (a.Finished || opaque && a.Status > 0) })
-		if err != nil {
-			return res, fmt.Errorf("harness: %w", s.explain(err))
+	journal := s.env.Origins.Journal
+	// The Result holds the token's entries; the journal must not keep them
+	// for the life of a long run (a repeat with the same token finds none).
+	defer journal.Forget(token)
+	var serverTime time.Duration
+	server := func(ctx context.Context) ServerView {
+		if !recorded {
+			return ServerView{}
 		}
-	case "abort":
-		// An abort right after send may stop the request before Chrome reports it at all.
-		sctx, scancel := context.WithTimeout(rctx, settle)
-		_ = s.cap.wait(sctx, token, mark, func(_, a *Exchange) bool { return a != nil && a.Finished })
-		scancel()
-	}
-	res.Timing.Browser = time.Since(t0)
-	t0 = time.Now()
-	if res.Server.Recorded {
+		t0 := time.Now()
+		defer func() { serverTime = time.Since(t0) }()
 		// Every answer the server started is final before the browser ends the
 		// request, except a stalled one, which ends when the client leaves.
-		sctx, scancel := context.WithTimeout(rctx, settle)
-		entries, werr := o.Journal.Wait(sctx, token, func(es []servers.Entry) bool {
-			for _, e := range es[min(since, len(es)):] {
+		sctx, cancel := context.WithTimeout(ctx, settle)
+		defer cancel()
+		entries, err := journal.Wait(sctx, token, func(es []servers.Entry) bool {
+			for _, e := range es {
 				if e.Status == 0 {
 					return false
 				}
 			}
 			return true
 		})
-		scancel()
-		res.Server.Entries = entries[min(since, len(entries)):]
-		if werr != nil {
+		if err != nil {
 			res.Notes = append(res.Notes, "the server was still answering when the views were collected")
 		}
+		return ServerView{Recorded: true, Entries: entries}
 	}
-	res.Timing.Server = time.Since(t0)
-	t0 = time.Now()
-	// Extra-info events (raw headers, cookies, blocked status) trail the end.
-	sctx, scancel := context.WithTimeout(rctx, settle)
-	werr := s.cap.wait(sctx, token, mark, func(p, a *Exchange) bool {
-		return browserComplete(res.Server, p, a)
-	})
-	scancel()
-	res.Timing.Browser += time.Since(t0)
-	res.Browser.Preflight, res.Browser.Actual = s.cap.view(token, mark)
-	if werr != nil && ctx.Err() == nil {
-		res.Notes = append(res.Notes, "Chrome's events for this request were incomplete after "+settle.String())
-	}
-	if a := res.Browser.Actual; a != nil {
-		res.Browser.CorsError, res.Browser.FailedParameter, res.Browser.ErrorText = a.CorsError, a.FailedParameter, a.ErrorText
+	sent, err := s.tab.Send(ctx, desc, token, server)
+	res.Page, res.Browser, res.Server = sent.Page, sent.Browser, sent.Server
+	res.Notes = append(res.Notes, sent.Notes...)
+	res.Timing = Timing{Page: sent.PageTime, Browser: sent.BrowserTime, Server: serverTime}
+	if err != nil {
+		return res, fmt.Errorf("harness: run %s %s in %s: %w", req.method(), res.URL, s.lane.kind.Name(), explain(s.browser, err))
 	}
 	if ctx.Err() != nil {
 		return res, fmt.Errorf("harness: %w", ctx.Err())
@@ -279,46 +261,8 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 	return res, nil
 }
 
-// browserComplete reports whether Chrome's view holds every exchange the server saw.
-func browserComplete(sv ServerView, pre, actual *Exchange) bool {
-	if !sv.Recorded {
-		return actual == nil || actual.Finished
-	}
-	if len(sv.Preflights()) > 0 && (pre == nil || pre.Status == 0 && !pre.Finished) {
-		return false
-	}
-	if acts := sv.Actuals(); len(acts) > 0 {
-		if actual == nil || !actual.OnWire {
-			return false
-		}
-		// The server answered, so Chrome saw a status: for a response CORS
-		// blocked, it comes only in responseReceivedExtraInfo, which can
-		// trail loadingFailed. Wait for it unless the page gave up first.
-		answered := false
-		for _, e := range acts {
-			answered = answered || e.Status > 0
-		}
-		if answered && actual.Status == 0 && !actual.Canceled {
-			return false
-		}
-	}
-	return true
-}
-
 func sameOrigin(a, b string) bool {
 	ua, err1 := url.Parse(a)
 	ub, err2 := url.Parse(b)
 	return err1 == nil && err2 == nil && ua.Scheme == ub.Scheme && strings.EqualFold(ua.Host, ub.Host)
-}
-
-// explain turns chromedp's errors into what happened to the browser.
-func (s *Session) explain(err error) error { return s.browser.explain(err) }
-
-// explain wraps err with ErrBrowserDied when the browser exited under it.
-func (b *browser) explain(err error) error {
-	if !b.alive() {
-		return fmt.Errorf("%w (%s exited: %v); the next session gets a new browser: %w",
-			ErrBrowserDied, b.path, context.Cause(b.ctx), err)
-	}
-	return err
 }

@@ -2,52 +2,39 @@ package harness
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"strings"
 	"sync"
 )
 
-// Envs of one process that set Options.ShareBrowser and launch Chrome with
-// the same flags share one browser: a launch costs ~0.9 s of CPU, a browser
-// context ~0.2 s, and every session is its own browser context anyway. The
-// last Env to let go of a browser closes it.
+// Envs of one process that set Options.ShareBrowser and launch an engine with
+// the same settings share one browser of it: a Chromium launch costs ~0.9 s
+// of CPU, a browser context ~0.2 s, and every session is its own browser
+// context anyway. The last Env to let go of a browser closes it.
 var shared = struct {
 	sync.Mutex
 	byKey     map[string]*sharedBrowser
-	byBrowser map[*browser]*sharedBrowser
-}{byKey: map[string]*sharedBrowser{}, byBrowser: map[*browser]*sharedBrowser{}}
+	byBrowser map[Browser]*sharedBrowser
+}{byKey: map[string]*sharedBrowser{}, byBrowser: map[Browser]*sharedBrowser{}}
 
 type sharedBrowser struct {
-	b    *browser
+	b    Browser
 	key  string
 	refs int
 }
 
-// key is what two launches must agree on to share a browser.
-func (cfg launchConfig) key() string {
-	flags := make([]string, 0, len(cfg.extraFlags))
-	for k, v := range cfg.extraFlags {
-		flags = append(flags, fmt.Sprintf("%s=%v", k, v))
-	}
-	slices.Sort(flags)
-	return strings.Join([]string{cfg.path, cfg.hostRule, cfg.spki, fmt.Sprint(cfg.thirdParty), strings.Join(flags, "\x00")}, "\x01")
-}
-
-// acquire returns a running browser for cfg: with share, the one another Env
-// of this process shares when it still runs, else a new one.
-func acquire(ctx context.Context, cfg launchConfig, share bool) (*browser, error) {
-	if !share || cfg.remoteURL != "" {
-		return start(ctx, cfg)
+// acquire returns a running browser of kind for cfg: with share, the one
+// another Env of this process shares when it still runs, else a new one.
+func acquire(ctx context.Context, kind Engine, cfg LaunchConfig, share bool) (Browser, error) {
+	if !share || cfg.RemoteURL != "" {
+		return kind.Launch(ctx, cfg)
 	}
 	shared.Lock()
 	defer shared.Unlock()
-	k := cfg.key()
-	if sb := shared.byKey[k]; sb != nil && sb.b.alive() {
+	k := string(kind.Name()) + "\x02" + cfg.Key()
+	if sb := shared.byKey[k]; sb != nil && alive(sb.b) {
 		sb.refs++
 		return sb.b, nil
 	}
-	b, err := start(ctx, cfg)
+	b, err := kind.Launch(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +45,10 @@ func acquire(ctx context.Context, cfg launchConfig, share bool) (*browser, error
 }
 
 // release lets go of b; the last Env to do so closes it (a dead one: removes what it left).
-func release(b *browser) error {
+func release(b Browser) error {
+	if b == nil {
+		return nil
+	}
 	shared.Lock()
 	if sb := shared.byBrowser[b]; sb != nil {
 		if sb.refs--; sb.refs > 0 {
@@ -71,5 +61,5 @@ func release(b *browser) error {
 		}
 	}
 	shared.Unlock()
-	return b.close()
+	return b.Close()
 }

@@ -3,7 +3,8 @@ package harness
 import (
 	"errors"
 	"net/url"
-	"strings"
+
+	"github.com/corslab/corslab/servers"
 )
 
 // checkAPIURL validates Options.APIURL: an absolute http(s) base on this
@@ -14,24 +15,20 @@ func checkAPIURL(s string, allowRemote bool) error {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return &RequestError{"APIURL", s, err}
+		return badOption("APIURL", s, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return &RequestError{"APIURL", s, errors.New("must be an absolute http or https URL, e.g. http://localhost:8080")}
+		return badOption("APIURL", s, errors.New("must be an absolute http or https URL, e.g. http://localhost:8080"))
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return &RequestError{"APIURL", s, errors.New("a base URL has no query or fragment")}
+		return badOption("APIURL", s, errors.New("a base URL has no query or fragment"))
 	}
 	if !allowRemote && !isLocalHost(u.Hostname()) {
-		return &RequestError{"APIURL", s, errors.New("host is not loopback; corslab sends traffic only to this machine unless Options.AllowRemoteTargets is set")}
+		return badOption("APIURL", s, errors.New("host is not loopback; corslab sends traffic only to this machine unless Options.AllowRemoteTargets is set"))
 	}
 	return nil
 }
 
-// apiBase is where a Request.URL that starts with "/" goes: Options.APIURL, or the API origin.
-func (e *Env) apiBase() string {
-	if e.opts.APIURL != "" {
-		return strings.TrimSuffix(e.opts.APIURL, "/")
-	}
-	return e.Origins.API.URL
+func badOption(key, value string, err error) error {
+	return &servers.FieldError{Of: "option", Key: key, Value: value, Err: err}
 }

@@ -1,158 +1,119 @@
-// lab.js: the teaching lab's page. It turns the form into a harness.Request
-// (the Go type's field names), asks the lab API on this origin to run it in
-// corslab's Chrome, and draws the answer. Everything about CORS (encoding the
-// policy, which headers to show, why Chrome blocked) is decided in Go; this
-// file only binds the form and draws.
+// lab.js: the teaching lab's page. It builds the form from the field tables
+// the lab API serves (harness.RequestFields and servers.PolicyFields: their
+// keys, labels, kinds and help), turns the form into the share link's query
+// (the same encoding the API origin's URL and expectations files derive from
+// those tables), asks the lab API on this origin to run it in corslab's
+// browser, and draws the answer. Everything about CORS (encoding the policy,
+// which headers to show, why the browser blocked) is decided in Go; this file
+// only binds the form and draws.
 "use strict";
 
 (function () {
   var $ = function (id) { return document.getElementById(id); };
 
-  // The fields of servers.Policy, in the order the form shows them.
-  var POLICY_FIELDS = [
-    { key: "AllowOrigin", label: "Access-Control-Allow-Origin", kind: "lines", help: "One header line per row ($origin echoes the page's Origin; (empty) sends an empty value). Empty: no header." },
-    { key: "AllowCredentials", label: "Access-Control-Allow-Credentials", kind: "text", help: "\"true\" is the only value a browser accepts. Empty: no header." },
-    { key: "AllowMethods", label: "Access-Control-Allow-Methods", kind: "lines", help: "Sent on the preflight only." },
-    { key: "AllowHeaders", label: "Access-Control-Allow-Headers", kind: "lines", help: "Sent on the preflight only." },
-    { key: "MaxAge", label: "Access-Control-Max-Age", kind: "text", help: "Seconds, preflight only. Empty: no header (Chrome caches 5 s); 0: no caching; Chrome caps it at 7200." },
-    { key: "MaxAgeRaw", label: "Send Max-Age even if it is not a number", kind: "bool" },
-    { key: "ExposeHeaders", label: "Access-Control-Expose-Headers", kind: "lines", help: "Sent on the actual answer only.", actualOnly: true },
-    { key: "Status", label: "Status of the actual answer", kind: "number", help: "Empty: 200.", actualOnly: true },
-    { key: "PreflightStatus", label: "Status of the preflight answer", kind: "number", help: "Empty: 204." },
-    { key: "Headers", label: "Other response headers", kind: "headers", help: "One Name: value per line, sent on both answers (e.g. X-Custom: 1)." },
-    { key: "SetCookie", label: "Set-Cookie", kind: "lines", help: "Actual answer only. Without a Path the cookie stays with this request's URL.", actualOnly: true },
-    { key: "Body", label: "Response body", kind: "text", help: "Empty: corslab: ok", actualOnly: true },
-    { key: "Stall", label: "Stall the answer", kind: "select", options: [["", "no, answer at once"], ["headers", "send the headers, hold the body"], ["response", "send nothing"]] }
-  ];
-
   // shown counts the answers drawn (#results' data-shown), so a reader (or a
   // test) can tell a new answer from the previous one.
-  var state = { presets: [], pageOrigin: "", last: null, cache: {}, timer: null, shown: 0 };
+  var state = { presets: [], pageOrigin: "", prefix: "req.", request: [], policy: [], last: null, cache: {}, timer: null, shown: 0 };
 
-  // ---- the form ----------------------------------------------------------
+  // The request fields the form shows first; the rest go under "More".
+  var MAIN = { api: true, method: true, headers: true, body: true, credentials: true };
 
-  // fieldsFor lists the fields a policy form shows: a preflight's own policy
-  // has no use for the fields the API origin sends on the actual answer only.
-  function fieldsFor(prefix) {
-    return POLICY_FIELDS.filter(function (f) { return prefix === "p-" || !f.actualOnly; });
+  // ---- the form, from the field tables ------------------------------------
+
+  // policyFields lists the fields a policy form shows: the preflight's own
+  // policy has no use for the fields sent on the actual answer only, and
+  // sections (nested policies) have forms of their own.
+  function policyFields(id) {
+    return state.policy.filter(function (f) {
+      return f.kind !== "section" && (id === "p-" || f.on !== "actual");
+    });
   }
 
-  function buildPolicyFields(container, prefix) {
-    fieldsFor(prefix).forEach(function (f) {
+  // buildFields adds one form field per table row to container; ids are prefix + key.
+  function buildFields(container, fields, prefix) {
+    fields.forEach(function (f) {
       var id = prefix + f.key, div = document.createElement("div");
       div.className = "field" + (f.kind === "bool" ? " check" : "");
+      div.setAttribute("data-key", f.key);
       var help = f.help ? '<p class="help" id="' + id + '-help">' + esc(f.help) + "</p>" : "";
       var described = f.help ? ' aria-describedby="' + id + '-help"' : "";
       if (f.kind === "bool") {
         div.innerHTML = '<label><input type="checkbox" id="' + id + '"' + described + "> " + esc(f.label) + "</label>" + help;
-      } else if (f.kind === "select") {
+      } else if (f.kind === "choice") {
         div.innerHTML = '<label for="' + id + '">' + esc(f.label) + '</label><select id="' + id + '"' + described + ">" +
-          f.options.map(function (o) { return '<option value="' + o[0] + '">' + esc(o[1]) + "</option>"; }).join("") + "</select>" + help;
+          f.choices.map(function (o) { return '<option value="' + esc(o) + '">' + esc(o || "(default)") + "</option>"; }).join("") + "</select>" + help;
       } else if (f.kind === "lines" || f.kind === "headers") {
         div.innerHTML = '<label for="' + id + '">' + esc(f.label) + '</label><textarea id="' + id + '" rows="1" spellcheck="false"' + described + "></textarea>" + help;
       } else {
-        var type = f.kind === "number" ? ' type="number" min="200" max="599" inputmode="numeric"' : "";
+        var type = f.kind === "int" ? ' type="number" inputmode="numeric"' : "";
         div.innerHTML = '<label for="' + id + '">' + esc(f.label) + '</label><input id="' + id + '"' + type + ' autocomplete="off" spellcheck="false"' + described + ">" + help;
       }
       container.appendChild(div);
     });
   }
 
-  function lines(text) {
-    var out = text.split("\n").map(function (l) { return l.trim(); }).filter(function (l) { return l !== ""; })
-      .map(function (l) { return l === "(empty)" ? "" : l; });
-    return out.length ? out : null;
-  }
-
-  function headerList(text) {
-    var out = [];
-    text.split("\n").forEach(function (l) {
-      if (!l.trim()) return;
-      var i = l.indexOf(":");
-      out.push(i < 0 ? { Name: l.trim(), Value: "" } : { Name: l.slice(0, i).trim(), Value: l.slice(i + 1).trim() });
-    });
-    return out.length ? out : null;
-  }
-
-  function readPolicy(prefix) {
-    var p = {};
-    fieldsFor(prefix).forEach(function (f) {
-      var el = $(prefix + f.key);
+  // write adds the values of fields (ids prefix + key) to q under keyPrefix + key, as the table's encoding writes them.
+  function write(q, fields, prefix, keyPrefix) {
+    fields.forEach(function (f) {
+      var el = $(prefix + f.key), k = keyPrefix + f.key;
       switch (f.kind) {
-        case "bool": p[f.key] = el.checked; break;
-        case "lines": p[f.key] = lines(el.value); break;
-        case "headers": p[f.key] = headerList(el.value); break;
-        case "number": p[f.key] = el.value === "" ? 0 : parseInt(el.value, 10); break;
-        default: p[f.key] = el.value;
+        case "bool": if (el.checked) q.append(k, "1"); break;
+        case "lines":
+          el.value.split("\n").map(function (l) { return l.trim(); }).filter(function (l) { return l !== ""; })
+            .forEach(function (l) { q.append(k, l === "(empty)" ? "" : l); });
+          break;
+        case "headers":
+          el.value.split("\n").forEach(function (l) {
+            if (!l.trim()) return;
+            var i = l.indexOf(":");
+            q.append(k, i < 0 ? l.trim() + ":" : l.slice(0, i).trim() + ":" + l.slice(i + 1).trim());
+          });
+          break;
+        default: if (el.value !== "") q.append(k, el.value.trim());
       }
     });
-    return p;
   }
 
-  function fillPolicy(prefix, p) {
-    p = p || {};
-    fieldsFor(prefix).forEach(function (f) {
-      var el = $(prefix + f.key), v = p[f.key];
+  // read fills fields (ids prefix + key) from q's keyPrefix + key values.
+  function read(q, fields, prefix, keyPrefix) {
+    fields.forEach(function (f) {
+      var el = $(prefix + f.key), vs = q.getAll(keyPrefix + f.key);
       switch (f.kind) {
-        case "bool": el.checked = !!v; break;
-        case "lines": el.value = (v || []).map(function (x) { return x === "" ? "(empty)" : x; }).join("\n"); break;
-        case "headers": el.value = (v || []).map(function (h) { return h.Name + ": " + h.Value; }).join("\n"); break;
-        case "number": el.value = v ? String(v) : ""; break;
-        default: el.value = v || "";
+        case "bool": el.checked = vs.length > 0 && /^(1|true|yes|on)$/i.test(vs[0]); break;
+        case "lines": el.value = vs.map(function (x) { return x === "" ? "(empty)" : x; }).join("\n"); break;
+        case "headers": el.value = vs.map(function (h) { var i = h.indexOf(":"); return h.slice(0, i) + ": " + h.slice(i + 1).trim(); }).join("\n"); break;
+        default: el.value = vs.length ? vs[0] : "";
       }
       if (el.tagName === "TEXTAREA") fit(el);
     });
   }
 
-  // readForm returns the form as a harness.Request.
+  // readForm returns the form as the share link's query string.
   function readForm() {
-    var api = document.querySelector('input[name="api"]:checked').value;
-    var headers = headerList($("req-headers").value) || [];
-    var ct = $("content-type").value.trim();
-    if (ct) headers.unshift({ Name: "Content-Type", Value: ct });
-    var policy = readPolicy("p-");
-    if ($("pre-own").checked) policy.Preflight = readPolicy("pp-");
-    var timeout = parseInt($("timeout").value, 10);
-    return {
-      API: api,
-      Environment: api === "xhr" ? $("environment").value : "",
-      Method: $("method").value.trim(),
-      Headers: headers,
-      Body: $("req-body").value,
-      Credentials: $("credentials").checked,
-      Mode: api === "fetch" ? $("mode").value : "",
-      Timeout: timeout > 0 ? timeout * 1e6 : 0,
-      Policy: policy
-    };
+    var q = new URLSearchParams();
+    write(q, state.request, "r-", state.prefix);
+    write(q, policyFields("p-"), "p-", "");
+    if ($("pre-own").checked) {
+      var pre = new URLSearchParams();
+      write(pre, policyFields("pp-"), "pp-", "preflight.");
+      if (Array.from(pre.keys()).length === 0) q.append("preflight", "");
+      pre.forEach(function (v, k) { q.append(k, v); });
+    }
+    return q.toString();
   }
 
-  function fillForm(r) {
-    var api = r.API === "fetch" ? "fetch" : "xhr";
-    document.querySelector('input[name="api"][value="' + api + '"]').checked = true;
-    $("environment").value = r.Environment || "";
-    $("mode").value = r.Mode || "";
-    $("method").value = r.Method || "GET";
-    var ct = "", rest = [];
-    (r.Headers || []).forEach(function (h) {
-      if (!ct && h.Name.toLowerCase() === "content-type") ct = h.Value;
-      else rest.push(h.Name + ": " + h.Value);
-    });
-    $("content-type").value = ct;
-    $("req-headers").value = rest.join("\n");
-    $("req-body").value = r.Body || "";
-    $("credentials").checked = !!r.Credentials;
-    $("timeout").value = r.Timeout ? String(Math.round(r.Timeout / 1e6)) : "";
-    fillPolicy("p-", r.Policy);
-    $("pre-own").checked = !!(r.Policy && r.Policy.Preflight);
-    fillPolicy("pp-", r.Policy && r.Policy.Preflight);
+  // fillForm shows the scenario of a share link's query string.
+  function fillForm(query) {
+    var q = new URLSearchParams(query);
+    read(q, state.request, "r-", state.prefix);
+    read(q, policyFields("p-"), "p-", "");
+    var own = q.has("preflight") || Array.from(q.keys()).some(function (k) { return k.indexOf("preflight.") === 0; });
+    $("pre-own").checked = own;
+    read(q, policyFields("pp-"), "pp-", "preflight.");
     syncForm();
-    ["req-headers", "req-body"].forEach(function (id) { fit($(id)); });
   }
 
   function syncForm() {
-    var fetchAPI = document.querySelector('input[name="api"]:checked').value === "fetch";
-    $("env-field").hidden = fetchAPI;
-    $("mode-field").hidden = !fetchAPI;
     $("preflight-fields").hidden = !$("pre-own").checked;
   }
 
@@ -206,16 +167,16 @@
     }, failed);
   }
 
-  // runHere runs the scenario in corslab's Chrome and, from this page, in the
-  // visitor's own browser, then compares the two. This browser cannot tell a
-  // page why it blocked; the server's journal says what reached it.
+  // runHere runs the scenario in corslab's browser and, from this page, in
+  // the visitor's own browser, then compares the two. This browser cannot
+  // tell a page why it blocked; the server's journal says what reached it.
   function runHere() {
-    var req = readForm(), before = state.last;
-    return runOne({ request: req }, "Running in corslab's Chrome, then in this browser…").then(function () {
+    var query = readForm(), before = state.last;
+    return runOne({ query: query }, "Running in corslab's browser, then in this browser…").then(function () {
       if (!state.last || state.last === before) return;
       var chrome = state.last;
       busy("Running the same request from this page in your browser…");
-      return api("plan", { request: req }).then(function (plan) {
+      return api("plan", { query: query }).then(function (plan) {
         return corslab.run(JSON.parse(JSON.stringify(plan.description))).then(function (view) {
           return api("journal?token=" + encodeURIComponent(plan.token)).then(function (journal) {
             $("results").appendChild(drawHere(view, journal, chrome));
@@ -241,11 +202,11 @@
       "<dt>The page saw</dt><dd>" + esc(pageWords(view)) + "</dd>" +
       "<dt>The server received</dt><dd>" + esc(journal.lines.join(";  ") || "nothing") + "</dd></dl>" +
       '<p class="' + (same ? "cache live" : "warn") + '">' + (same
-        ? "Your browser behaved as corslab's Chrome did: the same callback, the same status, " + (chromePre ? "a preflight." : "no preflight.")
-        : "Your browser behaved differently from corslab's Chrome (" + esc(chrome.page.event) + ", status " + chrome.page.status + ", " +
+        ? "Your browser behaved as corslab's " + esc(engineTitle(chrome.engine)) + " did: the same callback, the same status, " + (chromePre ? "a preflight." : "no preflight.")
+        : "Your browser behaved differently from corslab's " + esc(engineTitle(chrome.engine)) + " (" + esc(chrome.page.event) + ", status " + chrome.page.status + ", " +
           chromePre + " preflight): compare the server's lines above with the diagram.") + "</p>" +
       '<p class="help">A page cannot read why a browser refused a response (that is on purpose: ' +
-      "it would leak what the other origin said). The reason in the verdict above comes from corslab's Chrome over the DevTools protocol.</p>";
+      "it would leak what the other origin said). The reason in the verdict above comes from corslab's " + esc(engineTitle(chrome.engine)) + " over its own protocol.</p>";
     return art;
   }
 
@@ -253,9 +214,9 @@
     var p = state.presets.filter(function (x) { return x.id === id; })[0];
     if (!p) return failed(new Error("no preset " + id));
     var sends = p.sends;
-    fillForm(sends[sends.length - 1].request);
+    fillForm(sends[sends.length - 1].query);
     mark(id);
-    $("preset-say").textContent = p.say + (p.chrome ? "  Chrome: " + p.chrome : "");
+    $("preset-say").textContent = p.say + Object.keys(p.deviations || {}).map(function (e) { return "  " + e + ": " + p.deviations[e]; }).join("");
     busy("Running " + p.id + " (" + sends.length + " request" + (sends.length > 1 ? "s" : "") + ") in a fresh browser context…");
     return api("step", { id: id }).then(function (step) {
       state.last = step.runs[step.runs.length - 1];
@@ -305,18 +266,19 @@
   function drawRun(run, i, n) {
     var art = document.createElement("article");
     art.className = "run";
-    art.setAttribute("data-cors-error", run.corsError);
+    art.setAttribute("data-reason", run.reason);
+    art.setAttribute("data-engine", run.engine);
     art.setAttribute("data-allowed", run.allowed ? "true" : "false");
-    art.setAttribute("data-token", run.request.Token);
-    var title = (n > 1 ? "Request " + (i + 1) + " of " + n + ": " : "") + (run.request.Method || "GET") + " with " +
-      (run.request.API === "fetch" ? "fetch" : "createCORSRequest") + (run.request.Credentials ? ", credentials" : "");
+    art.setAttribute("data-token", run.token);
+    var title = (n > 1 ? "Request " + (i + 1) + " of " + n + ": " : "") + run.method + " with " +
+      (run.api === "fetch" ? "fetch" : "createCORSRequest") + (run.credentials ? ", credentials" : "");
     art.innerHTML = "<h3>" + esc(title) + "</h3>";
 
     // The sequence diagram: three lifelines, one arrow per exchange.
     var fig = document.createElement("figure");
     fig.className = "seq";
     fig.innerHTML = '<div class="lanes" aria-hidden="true"><span class="lane page">Page<small>' + esc(run.pageOrigin) +
-      '</small></span><span class="lane browser">Chrome</span><span class="lane server">API server<small>' + esc(origin(run.url)) + "</small></span></div>";
+      '</small></span><span class="lane browser">' + esc(engineTitle(run.engine)) + '</span><span class="lane server">API server<small>' + esc(origin(run.url)) + "</small></span></div>";
     var ol = document.createElement("ol");
     ol.className = "arrows";
     ol.setAttribute("aria-label", "Sequence of exchanges");
@@ -334,29 +296,30 @@
     fig.appendChild(ol);
     var cap = document.createElement("figcaption");
     cap.className = "sr";
-    cap.textContent = "Sequence diagram of the exchanges between the page, Chrome and the API server.";
+    cap.textContent = "Sequence diagram of the exchanges between the page, " + engineTitle(run.engine) + " and the API server.";
     fig.appendChild(cap);
     art.appendChild(fig);
 
     // The verdict.
     var v = document.createElement("div");
     v.className = "verdict " + (run.allowed ? "ok" : "bad");
-    var head = run.allowed ? "✓ Allowed: the page can read the answer" : run.corsError ? "✗ Blocked by CORS" : "✗ " + (run.page.event || "failed");
+    var head = run.allowed ? "✓ Allowed: the page can read the answer" : run.reason ? "✗ Blocked by CORS" : "✗ " + (run.verdict || run.page.event || "failed");
     v.innerHTML = '<p class="verdict-head">' + esc(head) + "</p>" +
-      '<p class="reason">' + esc(run.reason) + "</p>" +
-      (run.corsError ? '<p class="cors">Chrome <code>CorsError</code>: <code class="cors-error">' + esc(run.corsError) + "</code>" +
-        (run.failedParameter ? " (failed parameter <code>" + esc(run.failedParameter) + "</code>)" : "") + "</p>" : "") +
-      (run.errorText && !run.corsError ? '<p class="cors">Network error: <code>' + esc(run.errorText) + "</code></p>" : "");
+      '<p class="reason">' + esc(run.words) + "</p>" +
+      (run.reason ? '<p class="cors">Reason <code class="cors-error">' + esc(run.reason) + "</code>" +
+        (run.failedParameter ? " (failed parameter <code>" + esc(run.failedParameter) + "</code>)" : "") +
+        (run.engineReason && run.engineReason !== run.reason ? "; " + esc(engineTitle(run.engine)) + " says: <q>" + esc(run.engineReason) + "</q>" : "") + "</p>" : "") +
+      (run.errorText && !run.reason ? '<p class="cors">Network error: <code>' + esc(run.errorText) + "</code></p>" : "");
     art.appendChild(v);
 
     // The cache countdown, for runs whose URL has a preflight-cache entry.
     if (run.preflighted && run.cacheSeconds > 0) {
-      state.cache[run.request.Token] = Date.now() + run.cacheSeconds * 1000;
+      state.cache[run.token] = Date.now() + run.cacheSeconds * 1000;
     }
     if (run.preflighted || run.fromCache) {
       var c = document.createElement("p");
       c.className = "cache";
-      c.setAttribute("data-token", run.request.Token);
+      c.setAttribute("data-token", run.token);
       c.setAttribute("data-from-cache", run.fromCache ? "true" : "false");
       art.appendChild(c);
     }
@@ -367,7 +330,7 @@
     var p = run.page, readable = Object.keys(p.headers || {}).map(function (k) { return k + ": " + p.headers[k]; });
     dl.innerHTML = "<dt>The page saw</dt><dd>" + esc(pageWords(p)) + (readable.length ? '<br><span class="muted">readable headers: ' + esc(readable.join(", ")) + "</span>" : "") + "</dd>" +
       "<dt>The server received</dt><dd>" + esc((run.server || []).join(";  ") || "nothing") + "</dd>" +
-      "<dt>Chrome</dt><dd>" + esc(run.verdict) + "</dd>";
+      "<dt>" + esc(engineTitle(run.engine)) + "</dt><dd>" + esc(run.verdict) + "</dd>";
     art.appendChild(dl);
     (run.disagreements || []).concat(run.notes || []).forEach(function (d) {
       var w = document.createElement("p");
@@ -417,6 +380,8 @@
 
   function origin(u) { try { return new URL(u).origin; } catch (e) { return ""; } }
 
+  function engineTitle(e) { return { chromium: "Chromium", firefox: "Firefox", webkit: "WebKit" }[e] || e || "the browser"; }
+
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]; });
   }
@@ -444,15 +409,13 @@
   }
 
   function start() {
-    buildPolicyFields($("policy-fields"), "p-");
-    buildPolicyFields($("preflight-fields"), "pp-");
     $("scenario").addEventListener("change", syncForm);
     $("scenario").addEventListener("input", function (e) { if (e.target.tagName === "TEXTAREA") fit(e.target); });
     $("scenario").addEventListener("submit", function (e) {
       e.preventDefault();
       mark("");
       $("preset-say").textContent = "";
-      runOne({ request: readForm() }, "Running in Chrome…");
+      runOne({ query: readForm() }, "Running in corslab's browser…");
     });
     $("mine").addEventListener("click", function () {
       mark("");
@@ -461,7 +424,7 @@
     });
     $("repeat").addEventListener("click", function () {
       if (!state.last) return;
-      runOne({ request: state.last.request, token: state.last.request.Token }, "Repeating the same request (same URL)…");
+      runOne({ query: state.last.query, token: state.last.token }, "Repeating the same request (same URL)…");
     });
     document.querySelectorAll("[data-copy]").forEach(function (b) {
       b.addEventListener("click", function () { copy(b.getAttribute("data-copy")); });
@@ -469,6 +432,13 @@
     api("presets").then(function (list) {
       state.presets = list.presets;
       state.pageOrigin = list.pageOrigin;
+      state.prefix = list.prefix;
+      state.request = list.request;
+      state.policy = list.policy;
+      buildFields($("request-fields"), state.request.filter(function (f) { return MAIN[f.key]; }), "r-");
+      buildFields($("request-more"), state.request.filter(function (f) { return !MAIN[f.key]; }), "r-");
+      buildFields($("policy-fields"), policyFields("p-"), "p-");
+      buildFields($("preflight-fields"), policyFields("pp-"), "pp-");
       $("origins").innerHTML = "Page origin <code>" + esc(list.pageOrigin) + "</code> → API origin <code>" + esc(list.apiOrigin) + "</code>";
       $("page-origin-tag").textContent = "from " + list.pageOrigin;
       $("api-origin-tag").textContent = "at " + list.apiOrigin;
@@ -489,14 +459,14 @@
       if (location.search.length > 1) {
         busy("Restoring the shared scenario…");
         return api("run", { query: location.search }).then(function (run) {
-          fillForm(run.request);
+          fillForm(run.query);
           state.last = run;
           show([run], null);
           share(run.query);
           idle();
         }, failed);
       }
-      fillForm(list.presets[0].sends[0].request);
+      fillForm(list.presets[0].sends[0].query);
     }, function (err) {
       $("origins").textContent = "The lab API is not available: " + err.message + ". Start the lab with: corslab demo --serve";
     });

@@ -69,11 +69,19 @@ func (j *Journal) Wait(ctx context.Context, token string, done func([]Entry) boo
 	}
 }
 
-// Forget drops token's entries; the harness calls it when a token's scenario is over.
+// Forget drops token's entries; the harness calls it when a request's
+// Result holds them, so a long run's journal does not grow.
 func (j *Journal) Forget(token string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	delete(j.entries, token)
+}
+
+// Len is the number of tokens the journal holds entries for.
+func (j *Journal) Len() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.entries)
 }
 
 func (j *Journal) changedLocked() chan struct{} {

@@ -54,9 +54,14 @@ type Origins struct {
 	// --host-resolver-rules; "" when the origins use the address itself.
 	HostRule string
 
+	cert []byte // the certificate's DER when TLS is on
+
 	stop chan struct{}
 	mu   sync.Mutex // guards the origins' URLs, read by the API handler
 }
+
+// Certificate returns the origins' self-signed certificate (DER) when TLS is on, else nil.
+func (o *Origins) Certificate() []byte { return o.cert }
 
 // Server is one running origin.
 type Server struct {
@@ -88,7 +93,7 @@ func Start(opts Options) (*Origins, error) {
 		if err != nil {
 			return nil, fmt.Errorf("servers: make certificate: %w", err)
 		}
-		cert, o.SPKI = &c, spki
+		cert, o.SPKI, o.cert = &c, spki, c.Certificate[0]
 	}
 	handler := opts.API
 	if handler == nil {

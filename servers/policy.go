@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -89,85 +90,127 @@ const (
 // DefaultBody is the actual response's body when Policy.Body is empty.
 const DefaultBody = "corslab: ok"
 
-// PolicyError says which field of a Policy is wrong and why.
-type PolicyError struct {
-	Field string // the URL parameter name, e.g. "max-age" or "preflight.status"
-	Value string
-	Err   error
+// PolicyFields is Policy's field table: the URL query the API origin reads,
+// the lab's share link and form, and the YAML keys of an expectations file
+// all derive from it.
+var PolicyFields = Table[Policy]{
+	{Key: "allow-origin", Go: "AllowOrigin", Label: "Access-Control-Allow-Origin",
+		Help: "One header line per row ($origin echoes the page's Origin; (empty) sends an empty value). Empty: no header.",
+		At:   func(p *Policy, _ bool) any { return &p.AllowOrigin }},
+	{Key: "allow-credentials", Go: "AllowCredentials", Label: "Access-Control-Allow-Credentials",
+		Help: "\"true\" is the only value a browser accepts. Empty: no header.",
+		At:   func(p *Policy, _ bool) any { return &p.AllowCredentials }},
+	{Key: "allow-methods", Go: "AllowMethods", Label: "Access-Control-Allow-Methods", On: "preflight",
+		Help: "Sent on the preflight only.",
+		At:   func(p *Policy, _ bool) any { return &p.AllowMethods }},
+	{Key: "allow-headers", Go: "AllowHeaders", Label: "Access-Control-Allow-Headers", On: "preflight",
+		Help: "Sent on the preflight only.",
+		At:   func(p *Policy, _ bool) any { return &p.AllowHeaders }},
+	{Key: "max-age", Go: "MaxAge", Label: "Access-Control-Max-Age", On: "preflight",
+		Help: "Seconds, preflight only. Empty: no header (browsers then cache about 5 s); 0: no caching; Chromium caps it at 7200.",
+		At:   func(p *Policy, _ bool) any { return &p.MaxAge }},
+	{Key: "max-age-raw", Go: "MaxAgeRaw", Label: "Send Max-Age even if it is not a number", On: "preflight",
+		At: func(p *Policy, _ bool) any { return &p.MaxAgeRaw }},
+	{Key: "expose-headers", Go: "ExposeHeaders", Label: "Access-Control-Expose-Headers", On: "actual",
+		Help: "Sent on the actual answer only.",
+		At:   func(p *Policy, _ bool) any { return &p.ExposeHeaders }},
+	{Key: "status", Go: "Status", Label: "Status of the actual answer", On: "actual",
+		Help: "Empty: 200.",
+		At:   func(p *Policy, _ bool) any { return &p.Status }},
+	{Key: "preflight-status", Go: "PreflightStatus", Label: "Status of the preflight answer", On: "preflight",
+		Help: "Empty: 204.",
+		At:   func(p *Policy, _ bool) any { return &p.PreflightStatus }},
+	{Key: "header", Go: "Headers", Label: "Other response headers",
+		Help: "One Name: value per line, sent on both answers (e.g. X-Custom: 1).",
+		At:   func(p *Policy, _ bool) any { return &p.Headers }},
+	{Key: "set-cookie", Go: "SetCookie", Label: "Set-Cookie", On: "actual",
+		Help: "Actual answer only. Without a Path the cookie stays with this request's URL.",
+		At:   func(p *Policy, _ bool) any { return &p.SetCookie }},
+	{Key: "body", Go: "Body", Label: "Response body", On: "actual",
+		Help: "Empty: corslab: ok",
+		At:   func(p *Policy, _ bool) any { return &p.Body }},
+	{Key: "stall", Go: "Stall", Label: "Stall the answer", Choices: []string{"", StallHeaders, StallResponse, StallClose},
+		Help: "headers: send the headers, hold the body; response: send nothing; close: close the connection unanswered.",
+		At:   func(p *Policy, _ bool) any { return &p.Stall }},
+	{Key: "redirect-status", Go: "Redirect.Status", Label: "Redirect status", On: "",
+		Help: "301, 302, 303, 307 or 308: answer with a redirect to the next hop instead. Empty: no redirect.",
+		At: func(p *Policy, alloc bool) any {
+			if p.Redirect == nil {
+				if !alloc {
+					return new(int)
+				}
+				p.Redirect = &Redirect{}
+			}
+			return &p.Redirect.Status
+		}},
+	{Key: "redirect-to", Go: "Redirect.To", Label: "Redirect to origin",
+		Help: "The next hop's origin, one of corslab's own; empty: the same origin.",
+		At: func(p *Policy, alloc bool) any {
+			if p.Redirect == nil {
+				if !alloc {
+					return new(string)
+				}
+				p.Redirect = &Redirect{}
+			}
+			return &p.Redirect.To
+		}},
+	{Key: "redirect-then", Go: "Redirect.Then", Label: "The next hop answers",
+		At: func(p *Policy, alloc bool) any {
+			if p.Redirect == nil {
+				if !alloc {
+					return new(*Policy)
+				}
+				p.Redirect = &Redirect{}
+			}
+			return &p.Redirect.Then
+		}},
+	{Key: "preflight", Go: "Preflight", Label: "The preflight's own answer",
+		At: func(p *Policy, _ bool) any { return &p.Preflight }},
 }
-
-func (e *PolicyError) Error() string {
-	return fmt.Sprintf("policy field %q = %q: %v", e.Field, e.Value, e.Err)
-}
-
-func (e *PolicyError) Unwrap() error { return e.Err }
-
-// The URL parameter names of the Policy fields, one name per field.
-const (
-	paramAllowOrigin      = "allow-origin"
-	paramAllowMethods     = "allow-methods"
-	paramAllowHeaders     = "allow-headers"
-	paramExposeHeaders    = "expose-headers"
-	paramAllowCredentials = "allow-credentials"
-	paramMaxAge           = "max-age"
-	paramMaxAgeRaw        = "max-age-raw"
-	paramStatus           = "status"
-	paramPreflightStatus  = "preflight-status"
-	paramHeader           = "header"
-	paramSetCookie        = "set-cookie"
-	paramBody             = "body"
-	paramStall            = "stall"
-	preflightPrefix       = "preflight."
-)
 
 // Validate reports the first field that cannot be sent as written, naming it.
 func (p Policy) Validate() error { return p.validate("") }
 
 func (p Policy) validate(prefix string) error {
-	lists := []struct {
-		name   string
-		values []string
-	}{
-		{paramAllowOrigin, p.AllowOrigin},
-		{paramAllowMethods, p.AllowMethods},
-		{paramAllowHeaders, p.AllowHeaders},
-		{paramExposeHeaders, p.ExposeHeaders},
-		{paramSetCookie, p.SetCookie},
+	bad := func(key, value string, err error) error {
+		return &FieldError{Of: "policy", Key: prefix + key, Value: value, Err: err}
 	}
-	for _, l := range lists {
-		for _, v := range l.values {
-			if err := CheckHeaderValue(v); err != nil {
-				return &PolicyError{prefix + l.name, v, err}
+	for _, f := range PolicyFields {
+		switch v := f.At(&p, false).(type) {
+		case *[]string:
+			for _, s := range *v {
+				if err := CheckHeaderValue(s); err != nil {
+					return bad(f.Key, s, err)
+				}
+			}
+		case *string:
+			if err := CheckHeaderValue(*v); err != nil {
+				return bad(f.Key, *v, err)
+			}
+			if len(f.Choices) > 0 && !slices.Contains(f.Choices, *v) {
+				return bad(f.Key, *v, fmt.Errorf("must be one of %s", quoteAll(f.Choices)))
+			}
+		case *[]Header:
+			for _, h := range *v {
+				if err := CheckHeaderName(h.Name); err != nil {
+					return bad(f.Key, h.Name, err)
+				}
+				if err := CheckHeaderValue(h.Value); err != nil {
+					return bad(f.Key, h.Name+": "+h.Value, err)
+				}
 			}
 		}
 	}
-	if err := CheckHeaderValue(p.AllowCredentials); err != nil {
-		return &PolicyError{prefix + paramAllowCredentials, p.AllowCredentials, err}
-	}
-	if err := CheckHeaderValue(p.MaxAge); err != nil {
-		return &PolicyError{prefix + paramMaxAge, p.MaxAge, err}
-	}
 	if p.MaxAge != "" && !p.MaxAgeRaw {
 		if _, err := strconv.ParseInt(p.MaxAge, 10, 64); err != nil {
-			return &PolicyError{prefix + paramMaxAge, p.MaxAge, errors.New("not a whole number of seconds (set max-age-raw=1 to send it anyway)")}
+			return bad("max-age", p.MaxAge, errors.New("not a whole number of seconds (set max-age-raw to send it anyway)"))
 		}
 	}
 	if p.Status != 0 && (p.Status < 200 || p.Status > 599) {
-		return &PolicyError{prefix + paramStatus, strconv.Itoa(p.Status), errors.New("status must be 200-599 (1xx cannot end an exchange)")}
+		return bad("status", strconv.Itoa(p.Status), errors.New("status must be 200-599 (1xx cannot end an exchange)"))
 	}
 	if p.PreflightStatus != 0 && (p.PreflightStatus < 200 || p.PreflightStatus > 599) {
-		return &PolicyError{prefix + paramPreflightStatus, strconv.Itoa(p.PreflightStatus), errors.New("status must be 200-599 (1xx cannot end an exchange)")}
-	}
-	for _, h := range p.Headers {
-		if err := CheckHeaderName(h.Name); err != nil {
-			return &PolicyError{prefix + paramHeader, h.Name, err}
-		}
-		if err := CheckHeaderValue(h.Value); err != nil {
-			return &PolicyError{prefix + paramHeader, h.Name + ": " + h.Value, err}
-		}
-	}
-	if p.Stall != "" && p.Stall != StallHeaders && p.Stall != StallResponse && p.Stall != StallClose {
-		return &PolicyError{prefix + paramStall, p.Stall, fmt.Errorf("stall must be %q, %q or %q", StallHeaders, StallResponse, StallClose)}
+		return bad("preflight-status", strconv.Itoa(p.PreflightStatus), errors.New("status must be 200-599 (1xx cannot end an exchange)"))
 	}
 	if p.Redirect != nil {
 		if err := p.Redirect.validate(prefix); err != nil {
@@ -176,9 +219,9 @@ func (p Policy) validate(prefix string) error {
 	}
 	if p.Preflight != nil {
 		if prefix != "" {
-			return &PolicyError{prefix + "preflight", "", errors.New("a preflight policy cannot have its own preflight policy")}
+			return bad("preflight", "", errors.New("a preflight policy cannot have its own preflight policy"))
 		}
-		return p.Preflight.validate(preflightPrefix)
+		return p.Preflight.validate("preflight.")
 	}
 	return nil
 }
@@ -211,143 +254,23 @@ func isTokenByte(c byte) bool {
 	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
-// Query encodes the policy as URL query parameters; ParsePolicy reverses it.
+// Query encodes the policy as URL query parameters (PolicyFields); ParsePolicy reverses it.
 func (p Policy) Query() url.Values {
 	q := url.Values{}
-	p.encode(q, "")
+	PolicyFields.Encode(q, "", p)
 	return q
-}
-
-func (p Policy) encode(q url.Values, prefix string) {
-	for _, v := range p.AllowOrigin {
-		q.Add(prefix+paramAllowOrigin, v)
-	}
-	for _, v := range p.AllowMethods {
-		q.Add(prefix+paramAllowMethods, v)
-	}
-	for _, v := range p.AllowHeaders {
-		q.Add(prefix+paramAllowHeaders, v)
-	}
-	for _, v := range p.ExposeHeaders {
-		q.Add(prefix+paramExposeHeaders, v)
-	}
-	if p.AllowCredentials != "" {
-		q.Set(prefix+paramAllowCredentials, p.AllowCredentials)
-	}
-	if p.MaxAge != "" {
-		q.Set(prefix+paramMaxAge, p.MaxAge)
-	}
-	if p.MaxAgeRaw {
-		q.Set(prefix+paramMaxAgeRaw, "1")
-	}
-	if p.Status != 0 {
-		q.Set(prefix+paramStatus, strconv.Itoa(p.Status))
-	}
-	if p.PreflightStatus != 0 {
-		q.Set(prefix+paramPreflightStatus, strconv.Itoa(p.PreflightStatus))
-	}
-	for _, h := range p.Headers {
-		q.Add(prefix+paramHeader, h.Name+":"+h.Value)
-	}
-	for _, v := range p.SetCookie {
-		q.Add(prefix+paramSetCookie, v)
-	}
-	if p.Body != "" {
-		q.Set(prefix+paramBody, p.Body)
-	}
-	if p.Stall != "" {
-		q.Set(prefix+paramStall, p.Stall)
-	}
-	if p.Redirect != nil {
-		p.Redirect.encode(q, prefix)
-	}
-	if p.Preflight != nil && prefix == "" {
-		p.Preflight.encode(q, preflightPrefix)
-	}
 }
 
 // ParsePolicy decodes a policy from URL query parameters and validates it.
 // Unknown parameters are an error, so a typo never silently means "no header".
 func ParsePolicy(q url.Values) (Policy, error) {
-	var p, pre Policy
-	hasPre := false
-	for key, values := range q {
-		target, name, prefix := &p, key, ""
-		if rest, ok := strings.CutPrefix(key, preflightPrefix); ok {
-			target, name, prefix, hasPre = &pre, rest, preflightPrefix, true
+	var p Policy
+	if err := PolicyFields.Decode(q, "", &p); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			fe.Of = "policy"
 		}
-		if err := target.set(name, values); err != nil {
-			return Policy{}, &PolicyError{prefix + name, strings.Join(values, ","), err}
-		}
-	}
-	if hasPre {
-		p.Preflight = &pre
+		return Policy{}, err
 	}
 	return p, p.Validate()
-}
-
-func (p *Policy) set(name string, values []string) error {
-	single := func() (string, error) {
-		if len(values) != 1 {
-			return "", fmt.Errorf("given %d times, allowed once", len(values))
-		}
-		return values[0], nil
-	}
-	status := func() (int, error) {
-		v, err := single()
-		if err != nil {
-			return 0, err
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return 0, errors.New("not a number")
-		}
-		return n, nil
-	}
-	var err error
-	switch name {
-	case paramAllowOrigin:
-		p.AllowOrigin = values
-	case paramAllowMethods:
-		p.AllowMethods = values
-	case paramAllowHeaders:
-		p.AllowHeaders = values
-	case paramExposeHeaders:
-		p.ExposeHeaders = values
-	case paramAllowCredentials:
-		p.AllowCredentials, err = single()
-	case paramMaxAge:
-		p.MaxAge, err = single()
-	case paramMaxAgeRaw:
-		var v string
-		if v, err = single(); err == nil {
-			p.MaxAgeRaw, err = strconv.ParseBool(v)
-		}
-	case paramStatus:
-		p.Status, err = status()
-	case paramPreflightStatus:
-		p.PreflightStatus, err = status()
-	case paramHeader:
-		for _, v := range values {
-			h, err := ParseHeader(v)
-			if err != nil {
-				return err
-			}
-			p.Headers = append(p.Headers, h)
-		}
-	case paramSetCookie:
-		p.SetCookie = values
-	case paramBody:
-		p.Body, err = single()
-	case paramStall:
-		p.Stall, err = single()
-	case paramRedirectStatus, paramRedirectTo, paramRedirectThen:
-		var v string
-		if v, err = single(); err == nil {
-			err = p.setRedirect(name, v)
-		}
-	default:
-		return errors.New("unknown policy parameter")
-	}
-	return err
 }

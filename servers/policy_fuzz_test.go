@@ -9,7 +9,7 @@ import (
 )
 
 // FuzzParsePolicy checks policy decoding on any query string: it either
-// fails with a PolicyError naming the field, or yields a valid policy that
+// fails with a FieldError naming the field, or yields a valid policy that
 // round-trips through Query.
 // Run: go test -run '^$' -fuzz FuzzParsePolicy ./servers
 func FuzzParsePolicy(f *testing.F) {
@@ -18,6 +18,7 @@ func FuzzParsePolicy(f *testing.F) {
 		"max-age=abc", "max-age=abc&max-age-raw=1", "status=99", "header=X-A%3A1&header=bad",
 		"preflight.allow-methods=PUT&preflight.preflight-status=404", "preflight.preflight.status=1",
 		"allow-headers=a%0d%0ab", "stall=headers", "unknown=1",
+		"redirect-status=307&redirect-then.allow-origin=*&redirect-then.status=201", "redirect-then.preflight.status=1",
 	} {
 		f.Add(s)
 	}
@@ -28,12 +29,12 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 		p, err := ParsePolicy(q)
 		if err != nil {
-			var pe *PolicyError
-			if !errors.As(err, &pe) {
-				t.Fatalf("ParsePolicy(%q): error %v is not a PolicyError", raw, err)
+			var fe *FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("ParsePolicy(%q): error %v is not a FieldError", raw, err)
 			}
-			if _, given := q[pe.Field]; !given && pe.Field != "preflight" && !validField(pe.Field) {
-				t.Fatalf("ParsePolicy(%q): error names %q, neither a parameter given nor a policy field", raw, pe.Field)
+			if _, given := q[fe.Key]; !given && !validField(fe.Key) {
+				t.Fatalf("ParsePolicy(%q): error names %q, neither a parameter given nor a policy field", raw, fe.Key)
 			}
 			return
 		}
@@ -50,12 +51,20 @@ func FuzzParsePolicy(f *testing.F) {
 	})
 }
 
-// validField reports whether name is one of the Policy's URL parameters (with or without the preflight prefix).
-func validField(name string) bool {
-	var p Policy
-	if rest, ok := strings.CutPrefix(name, preflightPrefix); ok {
-		name = rest
+// validField reports whether key names one of the Policy's fields, through its sections (preflight., redirect-then.).
+func validField(key string) bool {
+	for {
+		head, rest, nested := strings.Cut(key, ".")
+		f, ok := PolicyFields.Lookup(head)
+		if !ok {
+			return false
+		}
+		if !nested {
+			return true
+		}
+		if f.Kind() != KindSection {
+			return false
+		}
+		key = rest
 	}
-	err := p.set(name, []string{"0"})
-	return err == nil || err.Error() != "unknown policy parameter"
 }

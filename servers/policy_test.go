@@ -37,15 +37,15 @@ func TestBadPoliciesNameTheField(t *testing.T) {
 	}{
 		{"max-age=soon", "max-age", "not a whole number"},
 		{"status=99", "status", "200-599"},
-		{"preflight-status=abc", "preflight-status", "not a number"},
+		{"preflight-status=abc", "preflight-status", "not a whole number"},
 		{"status=200&status=201", "status", "given 2 times"},
 		{"allow-origin=" + url.QueryEscape("http://a.test\r\nSet-Cookie: x=y"), "allow-origin", "header injection"},
 		{"header=" + url.QueryEscape("Bad Name:v"), "header", "invalid byte"},
 		{"header=novalue", "header", "not Name:Value"},
-		{"allow-orgin=*", "allow-orgin", "unknown policy parameter"},
-		{"stall=forever", "stall", "stall must be"},
+		{"allow-orgin=*", "allow-orgin", "unknown field; known: allow-origin"},
+		{"stall=forever", "stall", `must be one of "", "headers"`},
 		{"preflight.max-age=x", "preflight.max-age", "not a whole number"},
-		{"preflight.preflight.status=200", "preflight.preflight.status", "unknown"},
+		{"preflight.preflight.status=200", "preflight.preflight", "cannot have its own preflight"},
 	}
 	for _, c := range cases {
 		q, _ := url.ParseQuery(c.query)

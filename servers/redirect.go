@@ -24,28 +24,22 @@ type Redirect struct {
 	Then *Policy
 }
 
-// The URL parameter names of the Redirect fields.
-const (
-	paramRedirectStatus = "redirect-status"
-	paramRedirectTo     = "redirect-to"
-	paramRedirectThen   = "redirect-then"
-)
-
 func (r *Redirect) validate(prefix string) error {
 	switch r.Status {
 	case 301, 302, 303, 307, 308:
 	default:
-		return &PolicyError{prefix + paramRedirectStatus, strconv.Itoa(r.Status), errors.New("must be 301, 302, 303, 307 or 308")}
+		return &FieldError{Of: "policy", Key: prefix + "redirect-status", Value: strconv.Itoa(r.Status), Err: errors.New("must be 301, 302, 303, 307 or 308")}
 	}
 	if r.To != "" {
 		if _, err := redirectOrigin(r.To); err != nil {
-			return &PolicyError{prefix + paramRedirectTo, r.To, err}
+			return &FieldError{Of: "policy", Key: prefix + "redirect-to", Value: r.To, Err: err}
 		}
 	}
 	if r.Then != nil {
-		if err := r.Then.validate(""); err != nil {
-			return &PolicyError{prefix + paramRedirectThen, r.Then.Query().Encode(), err}
+		if r.Then.Preflight != nil {
+			return &FieldError{Of: "policy", Key: prefix + "redirect-then.preflight", Err: errors.New("the next hop answers the actual request only: it has no preflight policy")}
 		}
+		return r.Then.validate(prefix + "redirect-then.")
 	}
 	return nil
 }
@@ -64,44 +58,6 @@ func redirectOrigin(to string) (*url.URL, error) {
 		return nil, errors.New("must be an origin: no path, query or fragment (the token path is added by the server)")
 	}
 	return u, nil
-}
-
-func (r *Redirect) encode(q url.Values, prefix string) {
-	q.Set(prefix+paramRedirectStatus, strconv.Itoa(r.Status))
-	if r.To != "" {
-		q.Set(prefix+paramRedirectTo, r.To)
-	}
-	if r.Then != nil {
-		q.Set(prefix+paramRedirectThen, r.Then.Query().Encode())
-	}
-}
-
-// setRedirect decodes one redirect parameter into p.Redirect.
-func (p *Policy) setRedirect(name, v string) error {
-	if p.Redirect == nil {
-		p.Redirect = &Redirect{}
-	}
-	switch name {
-	case paramRedirectStatus:
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return errors.New("not a number")
-		}
-		p.Redirect.Status = n
-	case paramRedirectTo:
-		p.Redirect.To = v
-	case paramRedirectThen:
-		q, err := url.ParseQuery(v)
-		if err != nil {
-			return fmt.Errorf("not a query string: %w", err)
-		}
-		then, err := ParsePolicy(q)
-		if err != nil {
-			return err
-		}
-		p.Redirect.Then = &then
-	}
-	return nil
 }
 
 // location builds the Location of a redirect for a request to path on token,

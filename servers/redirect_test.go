@@ -26,7 +26,8 @@ func TestBadRedirectsNameTheField(t *testing.T) {
 		{"redirect-status=302&redirect-to=" + url.QueryEscape("http://a.test/x"), "redirect-to", "no path"},
 		{"redirect-status=302&redirect-to=" + url.QueryEscape("javascript:alert(1)"), "redirect-to", "http or https origin"},
 		{"preflight.redirect-status=1", "preflight.redirect-status", "301, 302"},
-		{"redirect-status=302&redirect-then=" + url.QueryEscape("max-age=x"), "max-age", "not a whole number"},
+		{"redirect-status=302&redirect-then.max-age=x", "redirect-then.max-age", "not a whole number"},
+		{"redirect-status=302&redirect-then=" + url.QueryEscape("max-age=x"), "redirect-then", "give its fields as redirect-then.<field>"},
 	}
 	for _, c := range cases {
 		q, _ := url.ParseQuery(c.query)

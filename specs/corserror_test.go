@@ -18,6 +18,7 @@ import (
 
 	"github.com/corslab/corslab/harness"
 	"github.com/corslab/corslab/harness/matchers"
+	"github.com/corslab/corslab/harness/verdict"
 	"github.com/corslab/corslab/servers"
 )
 
@@ -151,7 +152,7 @@ var corsErrorsUnreachable = map[network.CorsError]string{
 		`which corslab's servers refuse to send (Redirect.To is one of its own http(s) origins)`,
 	network.CorsErrorInvalidResponse: "Chromium sets it when a response to a CORS check has no HTTP status (status 0); every answer of an HTTP server over loopback has one",
 	network.CorsErrorPreflightMissingAllowExternal: "the Private Network Access preflight (Access-Control-Request-Private-Network) is gone in Chromium 156: " +
-		"Local Network Access asks a permission instead and sends no such header (CHROME.md; the LNA specs show the granted request's headers)",
+		"Local Network Access asks a permission instead and sends no such header (docs/engines/chromium.md; the Local Network Access specs show the granted request's headers)",
 	network.CorsErrorPreflightInvalidAllowExternal: "as PreflightMissingAllowExternal: Chromium 156 sends no Private Network Access preflight to answer",
 }
 
@@ -188,7 +189,7 @@ func expectCorsError(ctx SpecContext, name network.CorsError, api string) {
 	if p.param != "" {
 		want = append(want, p.param)
 	}
-	Expect(r).To(matchers.BeBlockedWith(string(name), want...))
+	Expect(r).To(matchers.BeBlockedWith(verdict.Reason(name), want...))
 	AddReportEntry(corsErrorEntry, string(name), ReportEntryVisibilityNever)
 }
 

@@ -4,6 +4,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/corslab/corslab/harness"
 	"github.com/corslab/corslab/harness/expect"
 )
 
@@ -18,9 +19,9 @@ var _ = Describe("examples/expectations.yaml as a ginkgo table", func() {
 	for _, c := range file.Cases {
 		entries = append(entries, Entry(c.Name, c, within))
 	}
-	DescribeTable("each case", func(ctx SpecContext, c expect.Case) {
-		out, err := c.Run(ctx, env)
+	DescribeTable("each case", func(ctx SpecContext, c harness.Scenario) {
+		out, err := expect.Run(ctx, env, c)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(out.Failures).To(BeEmpty(), out.Report())
+		Expect(out.Passed()).To(BeTrue(), out.Report())
 	}, entries)
 })

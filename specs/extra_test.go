@@ -8,6 +8,7 @@ import (
 
 	"github.com/corslab/corslab/harness"
 	"github.com/corslab/corslab/harness/matchers"
+	"github.com/corslab/corslab/harness/verdict"
 	"github.com/corslab/corslab/servers"
 )
 
@@ -26,7 +27,7 @@ var _ = Describe("conditional requests and 304", func() {
 			Expect(r.Server.Actuals()).To(HaveLen(1))
 			Expect(r.Server.Actuals()[0].Status).To(Equal(304))
 			if reason != "" {
-				Expect(r).To(matchers.BeBlockedWith(reason))
+				Expect(r).To(matchers.BeBlockedWith(verdict.Reason(reason)))
 				return
 			}
 			Expect(r).To(matchers.BeAllowed())
@@ -71,7 +72,7 @@ var _ = Describe("a server that closes the connection without answering", func()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(r.Page.Event).To(Equal("error"))
 		Expect(r.Page.Status).To(Equal(0))
-		Expect(r.Browser.CorsError).To(BeEmpty(), "not a CORS error")
+		Expect(r.Browser.Reason).To(BeEmpty(), "not a CORS error")
 		Expect(r.Browser.ErrorText).To(Equal("net::ERR_EMPTY_RESPONSE"))
 		Expect(r).To(matchers.FailWithoutCORSError("net::ERR_EMPTY_RESPONSE"))
 		acts := r.Server.Actuals()

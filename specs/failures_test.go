@@ -31,7 +31,7 @@ var _ = Describe("failures that are not CORS (section H)", func() {
 	DescribeTable("the page ends its own request", func(ctx SpecContext, api string, req harness.Request, event string) {
 		r := runScenario(ctx, api, req, nil)
 		Expect(r.Page.Event).To(Equal(event), "%s", r)
-		Expect(r.Browser.CorsError).To(BeEmpty(), "%s", r)
+		Expect(r.Browser.Reason).To(BeEmpty(), "%s", r)
 	},
 		Entry("a timeout on a stalled answer (xhr)", harness.XHR, harness.Request{Timeout: 300 * time.Millisecond, Policy: servers.Policy{AllowOrigin: echo, Stall: servers.StallResponse}}, "timeout", within),
 		Entry("a timeout on a stalled answer (fetch)", harness.Fetch, harness.Request{Timeout: 300 * time.Millisecond, Policy: servers.Policy{AllowOrigin: echo, Stall: servers.StallResponse}}, "timeout", within),

@@ -50,17 +50,17 @@ var _ = Describe("isolation between scenarios in one tab", func() {
 	})
 
 	It("gives the same results in sequential, shuffled and parallel order", within, func(ctx SpecContext) {
-		kinds := append(append([]bench.Kind{}, bench.Kinds...), bench.Kinds...)
+		kinds := append(append([]harness.Scenario{}, bench.Kinds...), bench.Kinds...)
 		fingerprint := func(r harness.Result) string {
-			return r.Verdict() + "|" + r.Page.Event + "|" + string(rune('0'+len(r.Server.Preflights())))
+			return r.Verdict().String() + "|" + r.Page.Event + "|" + string(rune('0'+len(r.Server.Preflights())))
 		}
-		run := func(order []int, do func(harness.Request) (harness.Result, error)) []string {
+		run := func(order []int, play func(harness.Scenario) ([]harness.Result, error)) []string {
 			out := make([]string, len(kinds))
 			for _, i := range order {
-				r, err := do(kinds[i].Request)
+				rs, err := play(kinds[i])
 				Expect(err).NotTo(HaveOccurred())
-				Expect(kinds[i].Check(r)).To(Succeed())
-				out[i] = fingerprint(r)
+				Expect(bench.Check(kinds[i], rs...)).To(Succeed())
+				out[i] = fingerprint(rs[0])
 			}
 			return out
 		}
@@ -68,9 +68,9 @@ var _ = Describe("isolation between scenarios in one tab", func() {
 		for i := range seq {
 			seq[i] = i
 		}
-		envDo := func(req harness.Request) (harness.Result, error) { return env.Do(ctx, req) }
-		sequential := run(seq, envDo)
-		shuffled := run(rand.Perm(len(kinds)), envDo)
+		envPlay := func(sc harness.Scenario) ([]harness.Result, error) { return env.Play(ctx, sc) }
+		sequential := run(seq, envPlay)
+		shuffled := run(rand.Perm(len(kinds)), envPlay)
 
 		// Parallel: three sessions at once, each sending every kind.
 		parallel := make([][]string, 3)
@@ -81,7 +81,7 @@ var _ = Describe("isolation between scenarios in one tab", func() {
 			DeferCleanup(s.Close)
 			wg.Go(func() {
 				defer GinkgoRecover()
-				parallel[p] = run(rand.Perm(len(kinds)), func(req harness.Request) (harness.Result, error) { return s.Do(ctx, req) })
+				parallel[p] = run(rand.Perm(len(kinds)), func(sc harness.Scenario) ([]harness.Result, error) { return s.Play(ctx, sc) })
 			})
 		}
 		wg.Wait()

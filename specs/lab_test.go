@@ -12,6 +12,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/chromium"
 	"github.com/corslab/corslab/harness/lab"
 	"github.com/corslab/corslab/harness/matchers"
 	"github.com/corslab/corslab/harness/tour"
@@ -34,7 +35,7 @@ var _ = Describe("the teaching lab", Ordered, SpecPriority(longFirst), func() {
 		base, cancel := context.WithCancel(context.Background())
 		DeferCleanup(cancel)
 		stop := context.AfterFunc(ctx, cancel)
-		tab, closeTab, err := l.Env().Browse(base, l.URL())
+		tab, closeTab, err := chromium.Browse(base, l.Env(), l.URL())
 		stop()
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(closeTab)
@@ -52,7 +53,7 @@ var _ = Describe("the teaching lab", Ordered, SpecPriority(longFirst), func() {
 
 	var entries []TableEntry
 	for _, step := range tour.Article("") {
-		entries = append(entries, Entry(step.Name(), step.ID, within))
+		entries = append(entries, Entry(step.Title(), step.ID, within))
 	}
 	DescribeTable("runs each preset through the UI and draws what the harness sees",
 		func(ctx SpecContext, id string) {
@@ -62,9 +63,9 @@ var _ = Describe("the teaching lab", Ordered, SpecPriority(longFirst), func() {
 			Expect(shown.AsSaid).To(Equal("true"), "the lab says %s does not behave as the article says", id)
 
 			step := stepByID(id)
-			results, err := step.Run(ctx, env.Do)
+			results, err := env.Play(ctx, step)
 			Expect(err).NotTo(HaveOccurred())
-			Expect(step.Check(results)).To(Succeed())
+			Expect(matchers.Check(step, results)).To(Succeed())
 			Expect(shown.Runs).To(HaveLen(len(results)))
 			for i, r := range results {
 				expectDrawn(shown.Runs[i], r, fmt.Sprintf("%s request %d", id, i+1))
@@ -76,16 +77,15 @@ var _ = Describe("the teaching lab", Ordered, SpecPriority(longFirst), func() {
 	It("runs a request built in the form, and Repeat shows the preflight cache", func(ctx SpecContext) {
 		tab := openLab(ctx, l.URL())
 		Expect(chromedp.Do(tab,
-			chromedp.WaitVisible("#p-AllowOrigin"),
-			chromedp.Click(`input[name=api][value=fetch]`),
-			chromedp.SetValue("#method", "PUT"),
-			chromedp.SetValue("#content-type", "application/json"),
-			chromedp.SetValue("#req-headers", "X-Trace: 1"),
-			chromedp.SetValue("#req-body", `{"a":1}`),
-			chromedp.SetValue("#p-AllowOrigin", servers.Echo),
-			chromedp.SetValue("#p-AllowMethods", "PUT"),
-			chromedp.SetValue("#p-AllowHeaders", "Content-Type, X-Trace"),
-			chromedp.SetValue("#p-MaxAge", "600"),
+			chromedp.WaitVisible("#p-allow-origin"),
+			chromedp.SetValue("#r-api", "fetch"),
+			chromedp.SetValue("#r-method", "PUT"),
+			chromedp.SetValue("#r-headers", "Content-Type: application/json\nX-Trace: 1"),
+			chromedp.SetValue("#r-body", `{"a":1}`),
+			chromedp.SetValue("#p-allow-origin", servers.Echo),
+			chromedp.SetValue("#p-allow-methods", "PUT"),
+			chromedp.SetValue("#p-allow-headers", "Content-Type, X-Trace"),
+			chromedp.SetValue("#p-max-age", "600"),
 			chromedp.Click("#run"),
 		)).To(Succeed())
 		first := waitLab(ctx, tab, 1)
@@ -117,7 +117,7 @@ var _ = Describe("the teaching lab", Ordered, SpecPriority(longFirst), func() {
 		req := harness.Request{Credentials: true, Policy: servers.Policy{AllowOrigin: []string{"*"}}}
 		tab := openLab(ctx, l.ShareURL(req))
 		shown := waitLab(ctx, tab, 1)
-		creds, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.getElementById("credentials").checked`))
+		creds, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.getElementById("r-credentials").checked`))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(creds).To(BeTrue(), "the form shows the shared scenario")
 
@@ -126,7 +126,7 @@ var _ = Describe("the teaching lab", Ordered, SpecPriority(longFirst), func() {
 		Expect(r).To(matchers.BeBlockedWith("WildcardOriginNotAllowed"))
 		Expect(shown.Runs).To(HaveLen(1))
 		expectDrawn(shown.Runs[0], r, "shared")
-		Expect(shown.Runs[0].Reason).To(ContainSubstring("credentials"))
+		Expect(shown.Runs[0].Words).To(ContainSubstring("credentials"))
 	}, within)
 
 	It("runs the form's request in the visitor's own browser too, and compares", func(ctx SpecContext) {
@@ -176,13 +176,13 @@ type labView struct {
 }
 
 type labRunV struct {
-	Token     string      `json:"token"`
-	CorsError string      `json:"corsError"`
-	Allowed   string      `json:"allowed"`
-	Verdict   string      `json:"verdict"`
-	Reason    string      `json:"reason"`
-	Cache     string      `json:"cache"`
-	Arrows    []labArrowV `json:"arrows"`
+	Token   string      `json:"token"`
+	Reason  string      `json:"reason"`
+	Allowed string      `json:"allowed"`
+	Verdict string      `json:"verdict"`
+	Words   string      `json:"words"`
+	Cache   string      `json:"cache"`
+	Arrows  []labArrowV `json:"arrows"`
 }
 
 type labArrowV struct {
@@ -197,9 +197,9 @@ const readLab = `(() => {
     state: res.dataset.state,
     asSaid: check ? check.dataset.asSaid : "",
     runs: [...res.querySelectorAll(".run:not(.here)")].map(run => ({
-      token: run.dataset.token, corsError: run.dataset.corsError, allowed: run.dataset.allowed,
+      token: run.dataset.token, reason: run.dataset.reason, allowed: run.dataset.allowed,
       verdict: run.querySelector(".verdict-head").textContent,
-      reason: run.querySelector(".reason").textContent,
+      words: run.querySelector(".reason").textContent,
       cache: (run.querySelector(".cache") || {}).textContent || "",
       arrows: [...run.querySelectorAll(".arrow")].map(a => ({
         kind: a.dataset.kind,
@@ -236,7 +236,7 @@ func expectDrawn(d labRunV, r harness.Result, what string) {
 		kinds = append(kinds, a.Kind)
 	}
 	Expect(kinds).To(Equal(expectedKinds(r)), "%s: the diagram's arrows\n%s", what, r)
-	Expect(d.CorsError).To(Equal(r.Browser.CorsError), "%s: the verdict's CorsError\n%s", what, r)
+	Expect(d.Reason).To(Equal(string(r.Browser.Reason)), "%s: the verdict's reason\n%s", what, r)
 	Expect(d.Allowed).To(Equal(strconv.FormatBool(r.Allowed())), "%s: allowed\n%s", what, r)
 	for _, a := range d.Arrows {
 		switch a.Kind {

@@ -7,6 +7,7 @@ import (
 	"github.com/corslab/corslab/harness"
 	"github.com/corslab/corslab/harness/matchers"
 	"github.com/corslab/corslab/harness/model"
+	"github.com/corslab/corslab/harness/verdict"
 	"github.com/corslab/corslab/servers"
 )
 
@@ -42,20 +43,20 @@ var _ = Describe("Chrome's deviations from the Fetch standard", func() {
 	It("lets Access-Control-Allow-Headers: * cover Authorization without credentials", within, func(ctx SpecContext) {
 		r, std := both(ctx, harness.Request{Method: "GET", Headers: auth, Policy: servers.Policy{AllowOrigin: echo, AllowHeaders: []string{"*"}}}, false)
 		Expect(r).To(matchers.BeAllowed())
-		Expect(std.CorsError).To(Equal(model.HeaderDisallowedByPreflightResponse), "the standard keeps Authorization out of *")
+		Expect(std.Verdict.Reason).To(Equal(verdict.HeaderDisallowedByPreflightResponse), "the standard keeps Authorization out of *")
 	})
 
 	It("does not reuse that preflight from its cache: the repeat preflights again", within, func(ctx SpecContext) {
 		r, std := both(ctx, harness.Request{Method: "GET", Headers: auth, Policy: servers.Policy{AllowOrigin: echo, AllowHeaders: []string{"*"}, MaxAge: "600"}}, true)
 		Expect(r).To(matchers.BeAllowed())
 		Expect(r).To(matchers.BePreflighted())
-		Expect(std.Allowed).To(BeFalse())
+		Expect(std.Verdict.Outcome).NotTo(Equal(verdict.Allowed))
 	})
 
 	It("reports a 404 preflight without Allow-Origin as an Allow-Origin problem, not a status one", within, func(ctx SpecContext) {
 		r, std := both(ctx, harness.Request{Method: "PUT", Policy: servers.Policy{PreflightStatus: 404}}, false)
 		Expect(r).To(matchers.BeBlockedWith("PreflightMissingAllowOriginHeader"))
-		Expect(std.CorsError).To(Equal(model.PreflightInvalidStatus))
+		Expect(std.Verdict.Reason).To(Equal(verdict.PreflightInvalidStatus))
 	})
 
 	It("safelists the client hint DPR: no preflight", within, func(ctx SpecContext) {
@@ -74,7 +75,7 @@ var _ = Describe("Chrome's deviations from the Fetch standard", func() {
 	It("blames the last disallowed header in sorted order", within, func(ctx SpecContext) {
 		h := []servers.Header{{Name: "X-Corslab", Value: "1"}, {Name: "Content-Type", Value: "application/json"}, {Name: "X-Second", Value: "1"}}
 		r, std := both(ctx, harness.Request{Method: "POST", Headers: h, Policy: servers.Policy{AllowOrigin: echo}}, false)
-		Expect(r).To(matchers.BeBlockedWith(model.HeaderDisallowedByPreflightResponse, "x-second"))
-		Expect(std.FailedParameter).To(Equal("content-type"))
+		Expect(r).To(matchers.BeBlockedWith(verdict.HeaderDisallowedByPreflightResponse, "x-second"))
+		Expect(std.Verdict.Parameter).To(Equal("content-type"))
 	})
 })

@@ -27,12 +27,12 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *n < 1 || *freshN < 1 {
 		return &exitError{code: 2, msg: "bench: -n and -fresh must be at least 1"}
 	}
-	env, err := harness.Start(ctx, harness.Options{ChromePath: *chrome, WarmSessions: -1})
+	env, err := harness.Start(ctx, harness.Options{Paths: paths(*chrome), WarmSessions: -1})
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	if _, err := env.Do(ctx, bench.Kinds[0].Request); err != nil { // warm the tab
+	if _, err := env.Play(ctx, bench.Kinds[0]); err != nil { // warm the tab
 		return err
 	}
 	for _, s := range strings.Split(*sizes, ",") {
@@ -59,7 +59,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	_, peak := env.ChromeRSS()
+	_, peak := env.Memory()
 	peak = max(peak, iso.PeakRSS, fresh.PeakRSS)
 	x, y := iso.PerScenario(), fresh.PerScenario()
 	fmt.Fprintf(stdout, "bench: %d scenarios, %.2f ms/scenario (p50 %.2f, p95 %.2f), fresh-context %.1f ms/scenario, ratio %.1f, chrome peak RSS %d MiB\n",

@@ -51,7 +51,7 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// ShareBrowser: a check is one Env, but several checks in one process
 	// (its tests) then share one Chrome; every case is its own browser context.
-	env, err := harness.Start(ctx, harness.Options{ChromePath: *chrome, APIURL: f.API, ShareBrowser: true})
+	env, err := harness.Start(ctx, harness.Options{Paths: paths(*chrome), APIURL: f.API, ShareBrowser: true})
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
@@ -65,9 +65,8 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for i, c := range f.Cases {
 		fmt.Fprintf(stderr, "check: %d/%d %s …\n", i+1, len(f.Cases), c.Name)
 		began := time.Now()
-		o, err := c.Run(ctx, env)
+		o, err := expect.Run(ctx, env, c)
 		if err != nil {
-			o.Failures = append(o.Failures, "could not run: "+err.Error())
 			runErrs = append(runErrs, err)
 		}
 		took = append(took, time.Since(began))
@@ -138,7 +137,11 @@ func writeJUnit(path string, f *expect.File, outcomes []expect.Outcome, took []t
 		jc := junitCase{Name: o.Case.Name, Classname: f.Path, Time: took[i].Seconds()}
 		if !o.Passed() {
 			s.Failures++
-			jc.Failure = &junitFailure{Message: o.Failures[0], Text: o.Report()}
+			msg := "could not run"
+			if len(o.Failures) > 0 {
+				msg = o.Failures[0].Message
+			}
+			jc.Failure = &junitFailure{Message: msg, Text: o.Report()}
 		}
 		s.Cases = append(s.Cases, jc)
 	}

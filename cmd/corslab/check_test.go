@@ -120,7 +120,7 @@ func TestCheckFailingCaseExits1(t *testing.T) {
 		"check: 2 cases, 1 passed, 1 failed\n",
 		"✗ a simple GET is allowed by Access-Control-Allow-Origin * (line 6)",
 		"✓ allowed  status 200",
-		`explain: Chrome allowed it because the response sent Access-Control-Allow-Origin: "*"`,
+		`explain: Chromium allowed it because the response sent Access-Control-Allow-Origin: "*"`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/matchers"
 	"github.com/corslab/corslab/harness/tour"
 )
 
@@ -24,17 +25,17 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: 2}
 	}
 	if *serveLab || *shots != "" {
-		return labCommand(ctx, harness.Options{ChromePath: *chrome}, *shots, stdout)
+		return labCommand(ctx, harness.Options{Paths: paths(*chrome)}, *shots, stdout)
 	}
 	start := time.Now()
-	env, err := harness.Start(ctx, harness.Options{ChromePath: *chrome})
+	env, err := harness.Start(ctx, harness.Options{Paths: paths(*chrome)})
 	if err != nil {
 		return err
 	}
 	defer env.Close()
 	page := env.Origins.App.URL
 	fmt.Fprintf(stdout, "corslab demo: the article's CORS walk-through, asked of a real browser\n")
-	fmt.Fprintf(stdout, "  browser: %s\n  page origin: %s   API origin: %s\n\n", env.ChromeVersion(), page, env.Origins.API.URL)
+	fmt.Fprintf(stdout, "  browser: %s\n  page origin: %s   API origin: %s\n\n", env.Version(), page, env.Origins.API.URL)
 
 	steps, failed := 0, 0
 	for _, step := range tour.Article(page) {
@@ -42,9 +43,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		steps++
-		fmt.Fprintf(stdout, "── %s ──\n   %s\n", step.Name(), step.Say)
-		if step.Chrome != "" {
-			fmt.Fprintf(stdout, "   Chrome: %s\n", step.Chrome)
+		fmt.Fprintf(stdout, "── %s ──\n   %s\n", step.Title(), step.Say)
+		if d := step.Deviations[env.Engine()]; d != "" {
+			fmt.Fprintf(stdout, "   %s: %s\n", env.Engine().Title(), d)
 		}
 		// Each step starts from a clean browser, as a reader following the article would.
 		results, err := runStep(ctx, env, step)
@@ -53,7 +54,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fmt.Fprint(stdout, indent(r.String(), "   "))
 		}
 		if err == nil {
-			err = step.Check(results)
+			err = matchers.Check(step, results)
 		}
 		if err != nil {
 			failed++
@@ -75,7 +76,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runStep(ctx context.Context, env *harness.Env, step tour.Step) ([]harness.Result, error) {
+func runStep(ctx context.Context, env *harness.Env, step harness.Scenario) ([]harness.Result, error) {
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	s, err := env.NewSession(sctx)
@@ -83,7 +84,7 @@ func runStep(ctx context.Context, env *harness.Env, step tour.Step) ([]harness.R
 		return nil, err
 	}
 	defer s.Close()
-	return step.Run(sctx, s.Do)
+	return s.Play(sctx, step)
 }
 
 func contains(list []string, s string) bool {

@@ -8,9 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/chromium"
 	"github.com/corslab/corslab/harness/lab"
 	"github.com/corslab/corslab/servers"
 )
@@ -31,7 +30,7 @@ func labCommand(ctx context.Context, opts harness.Options, shots string, stdout 
 	env := l.Env()
 	fmt.Fprintf(stdout, "corslab lab: %s\n", l.URL())
 	fmt.Fprintf(stdout, "  browser: %s\n  page origin: %s   API origin: %s (loopback only)\n  Ctrl-C stops it.\n",
-		env.ChromeVersion(), env.Origins.App.URL, env.Origins.API.URL)
+		env.Version(), env.Origins.App.URL, env.Origins.API.URL)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "corslab lab: stopped")
 	return nil
@@ -84,27 +83,5 @@ func labShot(ctx context.Context, l *lab.Lab, s shot) ([]byte, error) {
 	if s.preset != "" {
 		url = l.URL() + "?preset=" + s.preset
 	}
-	tab, closeTab, err := l.Env().Browse(ctx, url)
-	if err != nil {
-		return nil, err
-	}
-	defer closeTab()
-	if err := chromedp.Do(tab,
-		chromedp.EmulateViewport(1400, 3200),
-		chromedp.WaitVisible(`#results[data-state=done] .run`),
-	); err != nil {
-		return nil, err
-	}
-	if s.selector == "" {
-		// The whole page at its own height, so the sticky Run bar sits at the end.
-		h, err := chromedp.Run(tab, chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
-		if err != nil {
-			return nil, err
-		}
-		if err := chromedp.Do(tab, chromedp.EmulateViewport(1400, h)); err != nil {
-			return nil, err
-		}
-		return chromedp.Run(tab, chromedp.CaptureScreenshot())
-	}
-	return chromedp.Run(tab, chromedp.Screenshot(s.selector))
+	return chromium.Screenshot(ctx, l.Env(), url, `#results[data-state=done] .run`, s.selector)
 }

@@ -17,6 +17,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	_ "github.com/corslab/corslab/harness/engines" // every engine
+	"github.com/corslab/corslab/harness/verdict"
 )
 
 // exitError carries a process exit code through the command's error.
@@ -30,6 +33,14 @@ func (e *exitError) Error() string { return e.msg }
 // chromeFlag defines the --chrome flag every command that launches Chrome takes.
 func chromeFlag(fs *flag.FlagSet) *string {
 	return fs.String("chrome", "", "Chrome or Chromium binary (default: $CORSLAB_CHROME, then chromium/google-chrome on PATH)")
+}
+
+// paths is the Options.Paths of a --chrome flag's value.
+func paths(chrome string) map[verdict.Engine]string {
+	if chrome == "" {
+		return nil
+	}
+	return map[verdict.Engine]string{verdict.Chromium: chrome}
 }
 
 const usage = `usage: corslab <command> [flags]

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -18,10 +19,10 @@ import (
 )
 
 // choice is one value of one matrix dimension: a label for the report and
-// what it does to the scenario.
+// what it does to the cell being built.
 type choice struct {
 	label string
-	apply func(*scenario)
+	apply func(*cell)
 }
 
 // dimension is one axis of the matrix. A choice listed twice is drawn twice
@@ -31,34 +32,27 @@ type dimension struct {
 	choices []choice
 }
 
-// The ways a scenario sends a second request with the same token (the same
-// URL, so the same preflight-cache entry).
-const (
-	sameAgain          = "again"
-	thenCredentialed   = "credentialed"   // a credentialed request after the first
-	thenUncredentialed = "uncredentialed" // a non-credentialed request after the first
-	thenAnotherHeader  = "header"         // the first's headers plus X-Second
-)
-
-// scenario is one matrix cell: a request, and whether and how to send a second
-// one with the same token (the second asks the preflight cache).
-type scenario struct {
-	label  string
-	req    harness.Request
-	repeat string
-	// what the policy's list-valued answers are made from, set by the request dimensions
+// cell is a matrix cell while its choices are applied: the request, how the
+// preflight's lists are made from it, and the second send, if any.
+type cell struct {
+	req harness.Request
+	// how Allow-Methods and -Headers are made from the request: exact, case, *, invalid, "" (none)
 	acam, acah string
+	// invalidAllowHeaders answers the preflight with an Allow-Headers that is not a list of tokens
+	invalidAllowHeaders bool
+	// again makes the second send (the same URL) from the first's request; nil sends once
+	again func(harness.Request) harness.Request
 }
 
 // matrixDimensions are the axes combined into scenarios; origin is the page origin.
 func matrixDimensions(origin string) []dimension {
 	hdr := func(label string, hs ...servers.Header) choice {
-		return choice{label, func(s *scenario) { s.req.Headers = hs }}
+		return choice{label, func(s *cell) { s.req.Headers = hs }}
 	}
-	method := func(m string) choice { return choice{m, func(s *scenario) { s.req.Method = m }} }
+	method := func(m string) choice { return choice{m, func(s *cell) { s.req.Method = m }} }
 	h := func(n, v string) servers.Header { return servers.Header{Name: n, Value: v} }
 	acao := func(label string, v ...string) choice {
-		return choice{label, func(s *scenario) { s.req.Policy.AllowOrigin = v }}
+		return choice{label, func(s *cell) { s.req.Policy.AllowOrigin = v }}
 	}
 	return []dimension{
 		{"method", []choice{method("GET"), method("POST"), method("post"), method("PUT"), method("put"),
@@ -77,11 +71,11 @@ func matrixDimensions(origin string) []dimension {
 			hdr("dpr", h("DPR", "2")),
 			hdr("device-memory", h("Device-Memory", "8")),
 			hdr("save-data", h("Save-Data", "on")),
-			hdr("allow-headers-invalid", h("X-Corslab", "1")),
+			{"allow-headers-invalid", func(s *cell) { s.req.Headers = []servers.Header{h("X-Corslab", "1")}; s.invalidAllowHeaders = true }},
 			hdr("custom+ct-json", h("X-Corslab", "1"), h("Content-Type", "application/json")),
 		}},
-		{"api", []choice{{"xhr", func(s *scenario) { s.req.API = harness.XHR }}, {"fetch", func(s *scenario) { s.req.API = harness.Fetch }}}},
-		{"credentials", []choice{{"omit", func(*scenario) {}}, {"include", func(s *scenario) { s.req.Credentials = true }}}},
+		{"api", []choice{{"xhr", func(s *cell) { s.req.API = harness.XHR }}, {"fetch", func(s *cell) { s.req.API = harness.Fetch }}}},
+		{"credentials", []choice{{"omit", func(*cell) {}}, {"include", func(s *cell) { s.req.Credentials = true }}}},
 		{"allow-origin", []choice{
 			acao("echo", servers.Echo), acao("echo", servers.Echo), acao("echo", servers.Echo), acao("echo", servers.Echo),
 			acao("*", "*"), acao("*", "*"), acao("missing"), acao("other", "http://other.example"),
@@ -89,52 +83,62 @@ func matrixDimensions(origin string) []dimension {
 			acao("two-lines", servers.Echo, servers.Echo), acao("list", origin+", http://other.example"),
 		}},
 		{"allow-methods", []choice{
-			{"exact", func(s *scenario) { s.acam = "exact" }}, {"exact", func(s *scenario) { s.acam = "exact" }},
-			{"case-changed", func(s *scenario) { s.acam = "case" }}, {"*", func(s *scenario) { s.acam = "*" }},
-			{"missing", func(s *scenario) { s.acam = "" }}, {"invalid", func(s *scenario) { s.acam = "invalid" }},
+			{"exact", func(s *cell) { s.acam = "exact" }}, {"exact", func(s *cell) { s.acam = "exact" }},
+			{"case-changed", func(s *cell) { s.acam = "case" }}, {"*", func(s *cell) { s.acam = "*" }},
+			{"missing", func(s *cell) { s.acam = "" }}, {"invalid", func(s *cell) { s.acam = "invalid" }},
 		}},
 		{"allow-headers", []choice{
-			{"exact", func(s *scenario) { s.acah = "exact" }}, {"exact", func(s *scenario) { s.acah = "exact" }},
-			{"case-changed", func(s *scenario) { s.acah = "case" }}, {"*", func(s *scenario) { s.acah = "*" }},
-			{"missing", func(s *scenario) { s.acah = "" }},
+			{"exact", func(s *cell) { s.acah = "exact" }}, {"exact", func(s *cell) { s.acah = "exact" }},
+			{"case-changed", func(s *cell) { s.acah = "case" }}, {"*", func(s *cell) { s.acah = "*" }},
+			{"missing", func(s *cell) { s.acah = "" }},
 		}},
 		{"allow-credentials", []choice{
-			{"none", func(*scenario) {}}, {"true", func(s *scenario) { s.req.Policy.AllowCredentials = "true" }},
-			{"true", func(s *scenario) { s.req.Policy.AllowCredentials = "true" }},
-			{"True", func(s *scenario) { s.req.Policy.AllowCredentials = "True" }},
-			{"padded", func(s *scenario) { s.req.Policy.AllowCredentials = "true " }},
+			{"none", func(*cell) {}}, {"true", func(s *cell) { s.req.Policy.AllowCredentials = "true" }},
+			{"true", func(s *cell) { s.req.Policy.AllowCredentials = "true" }},
+			{"True", func(s *cell) { s.req.Policy.AllowCredentials = "True" }},
+			{"padded", func(s *cell) { s.req.Policy.AllowCredentials = "true " }},
 		}},
 		{"preflight-status", []choice{
-			{"204", func(*scenario) {}}, {"204", func(*scenario) {}}, {"204", func(*scenario) {}},
-			{"200", func(s *scenario) { s.req.Policy.PreflightStatus = 200 }},
-			{"404", func(s *scenario) { s.req.Policy.PreflightStatus = 404 }},
-			{"302", func(s *scenario) { s.req.Policy.PreflightStatus = 302 }},
-			{"500", func(s *scenario) { s.req.Policy.PreflightStatus = 500 }},
+			{"204", func(*cell) {}}, {"204", func(*cell) {}}, {"204", func(*cell) {}},
+			{"200", func(s *cell) { s.req.Policy.PreflightStatus = 200 }},
+			{"404", func(s *cell) { s.req.Policy.PreflightStatus = 404 }},
+			{"302", func(s *cell) { s.req.Policy.PreflightStatus = 302 }},
+			{"500", func(s *cell) { s.req.Policy.PreflightStatus = 500 }},
 		}},
 		{"max-age", []choice{
-			{"none", func(*scenario) {}}, {"0", func(s *scenario) { s.req.Policy.MaxAge = "0" }},
-			{"600", func(s *scenario) { s.req.Policy.MaxAge = "600" }},
-			{"99999", func(s *scenario) { s.req.Policy.MaxAge = "99999" }},
-			{"-1", func(s *scenario) { s.req.Policy.MaxAge = "-1" }},
-			{"abc", func(s *scenario) { s.req.Policy.MaxAge, s.req.Policy.MaxAgeRaw = "abc", true }},
+			{"none", func(*cell) {}}, {"0", func(s *cell) { s.req.Policy.MaxAge = "0" }},
+			{"600", func(s *cell) { s.req.Policy.MaxAge = "600" }},
+			{"99999", func(s *cell) { s.req.Policy.MaxAge = "99999" }},
+			{"-1", func(s *cell) { s.req.Policy.MaxAge = "-1" }},
+			{"abc", func(s *cell) { s.req.Policy.MaxAge, s.req.Policy.MaxAgeRaw = "abc", true }},
 		}},
 		{"expose", []choice{
-			{"none", func(*scenario) {}},
-			{"X-Exposed", func(s *scenario) { s.req.Policy.ExposeHeaders = []string{"X-Exposed"} }},
-			{"*", func(s *scenario) { s.req.Policy.ExposeHeaders = []string{"*"} }},
-			{"list", func(s *scenario) { s.req.Policy.ExposeHeaders = []string{"x-exposed, X-Other"} }},
-			{"invalid", func(s *scenario) { s.req.Policy.ExposeHeaders = []string{"X-Exposed X-Other"} }},
+			{"none", func(*cell) {}},
+			{"X-Exposed", func(s *cell) { s.req.Policy.ExposeHeaders = []string{"X-Exposed"} }},
+			{"*", func(s *cell) { s.req.Policy.ExposeHeaders = []string{"*"} }},
+			{"list", func(s *cell) { s.req.Policy.ExposeHeaders = []string{"x-exposed, X-Other"} }},
+			{"invalid", func(s *cell) { s.req.Policy.ExposeHeaders = []string{"X-Exposed X-Other"} }},
 		}},
 		{"status", []choice{
-			{"200", func(*scenario) {}}, {"200", func(*scenario) {}},
-			{"404", func(s *scenario) { s.req.Policy.Status = 404 }},
-			{"500", func(s *scenario) { s.req.Policy.Status = 500 }},
+			{"200", func(*cell) {}}, {"200", func(*cell) {}},
+			{"404", func(s *cell) { s.req.Policy.Status = 404 }},
+			{"500", func(s *cell) { s.req.Policy.Status = 500 }},
 		}},
 		{"repeat", []choice{
-			{"once", func(*scenario) {}}, {"twice", func(s *scenario) { s.repeat = sameAgain }},
-			{"then-credentialed", func(s *scenario) { s.repeat = thenCredentialed }},
-			{"then-uncredentialed", func(s *scenario) { s.repeat = thenUncredentialed }},
-			{"then-another-header", func(s *scenario) { s.repeat = thenAnotherHeader }},
+			{"once", func(*cell) {}},
+			{"twice", func(s *cell) { s.again = func(r harness.Request) harness.Request { return r } }},
+			{"then-credentialed", func(s *cell) {
+				s.again = func(r harness.Request) harness.Request { r.Credentials = true; return r }
+			}},
+			{"then-uncredentialed", func(s *cell) {
+				s.again = func(r harness.Request) harness.Request { r.Credentials = false; return r }
+			}},
+			{"then-another-header", func(s *cell) {
+				s.again = func(r harness.Request) harness.Request {
+					r.Headers = append(slices.Clone(r.Headers), servers.Header{Name: "X-Second", Value: "1"})
+					return r
+				}
+			}},
 		}},
 	}
 }
@@ -153,52 +157,57 @@ func swapCase(s string) string {
 	return string(b)
 }
 
-// build turns the choices picked by index into a scenario.
-func build(dims []dimension, index []int) scenario {
-	s := scenario{}
+// build turns the choices picked by index into a Scenario: one send, or two
+// when the repeat dimension sends again to the same URL (the second asks the
+// preflight cache).
+func build(dims []dimension, index []int) harness.Scenario {
+	var c cell
 	var labels []string
 	for i, d := range dims {
-		c := d.choices[index[i]]
-		c.apply(&s)
-		labels = append(labels, d.name+"="+c.label)
+		ch := d.choices[index[i]]
+		ch.apply(&c)
+		labels = append(labels, d.name+"="+ch.label)
 	}
-	s.label = strings.Join(labels, " ")
 	// The preflight's lists are made from the request, as the chosen form says.
-	method := model.NormalizeMethod(s.req.Method)
-	switch s.acam {
+	method := model.NormalizeMethod(c.req.Method)
+	switch c.acam {
 	case "exact":
-		s.req.Policy.AllowMethods = []string{method}
+		c.req.Policy.AllowMethods = []string{method}
 	case "case":
-		s.req.Policy.AllowMethods = []string{swapCase(method)}
+		c.req.Policy.AllowMethods = []string{swapCase(method)}
 	case "*":
-		s.req.Policy.AllowMethods = []string{"*"}
+		c.req.Policy.AllowMethods = []string{"*"}
 	case "invalid":
-		s.req.Policy.AllowMethods = []string{method + " GET"}
+		c.req.Policy.AllowMethods = []string{method + " GET"}
 	}
 	var names []string
-	for _, h := range s.req.Headers {
+	for _, h := range c.req.Headers {
 		names = append(names, h.Name)
 	}
 	if len(names) == 0 {
 		names = []string{"X-Unused"}
 	}
-	switch s.acah {
+	switch c.acah {
 	case "exact":
-		s.req.Policy.AllowHeaders = []string{strings.Join(names, ", ")}
+		c.req.Policy.AllowHeaders = []string{strings.Join(names, ", ")}
 	case "case":
-		s.req.Policy.AllowHeaders = []string{swapCase(strings.Join(names, ", "))}
+		c.req.Policy.AllowHeaders = []string{swapCase(strings.Join(names, ", "))}
 	case "*":
-		s.req.Policy.AllowHeaders = []string{"*"}
+		c.req.Policy.AllowHeaders = []string{"*"}
 	}
-	if strings.Contains(s.label, "headers=allow-headers-invalid") {
-		s.req.Policy.AllowHeaders = []string{"X-Corslab X-Other"}
+	if c.invalidAllowHeaders {
+		c.req.Policy.AllowHeaders = []string{"X-Corslab X-Other"}
 	}
-	s.req.Policy.Headers = []servers.Header{{Name: "X-Exposed", Value: "1"}, {Name: "X-Other", Value: "2"}}
-	return s
+	c.req.Policy.Headers = []servers.Header{{Name: "X-Exposed", Value: "1"}, {Name: "X-Other", Value: "2"}}
+	sc := harness.Scenario{Name: strings.Join(labels, " "), Sends: []harness.Send{{Request: c.req}}}
+	if c.again != nil {
+		sc.Sends = append(sc.Sends, harness.Send{Request: c.again(c.req), Reuse: 1})
+	}
+	return sc
 }
 
 // scenarios draws n distinct cells of the matrix, the same ones for the same seed.
-func scenarios(dims []dimension, n int, seed uint64) []scenario {
+func scenarios(dims []dimension, n int, seed uint64) []harness.Scenario {
 	total := 1
 	for _, d := range dims {
 		total *= len(d.choices)
@@ -206,17 +215,17 @@ func scenarios(dims []dimension, n int, seed uint64) []scenario {
 	n = min(n, total)
 	rng := rand.New(rand.NewPCG(seed, 0x636f72736c6162))
 	seen := map[string]bool{}
-	var out []scenario
+	var out []harness.Scenario
 	for len(out) < n {
 		idx := make([]int, len(dims))
 		for i, d := range dims {
 			idx[i] = rng.IntN(len(d.choices))
 		}
 		s := build(dims, idx)
-		if seen[s.label] {
+		if seen[s.Name] {
 			continue
 		}
-		seen[s.label] = true
+		seen[s.Name] = true
 		out = append(out, s)
 	}
 	return out
@@ -229,7 +238,7 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	chrome := chromeFlag(fs)
 	n := fs.Int("sample", 1500, "how many scenarios to draw from the matrix")
 	seed := fs.Uint64("seed", 1, "the draw's seed: the same seed gives the same scenarios")
-	profileName := fs.String("profile", "chrome", `the model profile to compare with: "chrome" or "fetch" (the standard as written)`)
+	profileName := fs.String("profile", "chromium", `the model profile to compare with: "chromium" or "fetch" (the standard as written)`)
 	report := fs.String("report", "out/matrix-report.txt", "where to write the mismatches with their transcripts")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{code: 2}
@@ -239,14 +248,14 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	var profile model.Profile
 	switch *profileName {
-	case "chrome":
-		profile = model.Chrome
+	case "chromium", "chrome":
+		profile = model.Chromium
 	case "fetch":
 		profile = model.Standard
 	default:
-		return &exitError{code: 2, msg: fmt.Sprintf("matrix: --profile %q: must be \"chrome\" or \"fetch\"", *profileName)}
+		return &exitError{code: 2, msg: fmt.Sprintf("matrix: --profile %q: must be \"chromium\" or \"fetch\"", *profileName)}
 	}
-	env, err := harness.Start(ctx, harness.Options{ChromePath: *chrome})
+	env, err := harness.Start(ctx, harness.Options{Paths: paths(*chrome)})
 	if err != nil {
 		return err
 	}
@@ -257,9 +266,9 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}()
 	origin := env.Origins.App.URL
 	list := scenarios(matrixDimensions(origin), *n, *seed)
-	fmt.Fprintf(stdout, "corslab matrix: %d scenarios against the %s profile, in %s\n", len(list), profile.Name, env.ChromeVersion())
+	fmt.Fprintf(stdout, "corslab matrix: %d scenarios against the %s profile, in %s\n", len(list), profile.Name, env.Version())
 
-	// The harness predicts with the Chrome profile; another profile predicts on its own, with its own cache.
+	// The harness predicts with the engine's profile; another profile predicts on its own, with its own cache.
 	own := model.NewBrowser(profile, origin)
 	var bad []string
 	reasons := map[string]int{}
@@ -268,19 +277,21 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if ctx.Err() != nil {
 			return &exitError{code: 130, msg: "interrupted"}
 		}
-		results, err := runScenario(ctx, env, sc)
+		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		results, err := env.Play(rctx, sc)
+		cancel()
 		var problems []string
 		if err != nil {
 			problems = append(problems, "error: "+err.Error())
 		}
 		for k, r := range results {
-			if profile.Name != model.Chrome.Name {
+			if profile.Name != model.Chromium.Name {
 				r.Predicted = own.Predict(r.URL, r.Request.Method, r.Request.Headers, r.Request.Credentials, r.Request.Mode, r.Request.UploadListener, r.Request.Policy)
 				results[k] = r
 			}
 			for _, d := range r.ModelDisagreements() {
 				problems = append(problems, fmt.Sprintf("request %d: model disagrees: %s", k+1, d))
-				reasons[fmt.Sprintf("%s → Chrome %s", r.Predicted.String(), r.Verdict())]++
+				reasons[fmt.Sprintf("%s → %s %s", r.Predicted.String(), r.Engine, strings.Join(strings.Fields(r.Verdict().String()), " "))]++
 			}
 			for _, d := range r.Disagreements() {
 				problems = append(problems, fmt.Sprintf("request %d: views disagree: %s", k+1, d))
@@ -288,7 +299,7 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		if len(problems) > 0 {
 			var sb strings.Builder
-			fmt.Fprintf(&sb, "── scenario %d: %s\n", i+1, sc.label)
+			fmt.Fprintf(&sb, "── scenario %d: %s\n", i+1, sc.Name)
 			for _, p := range problems {
 				sb.WriteString("   " + p + "\n")
 			}
@@ -312,35 +323,6 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return &exitError{code: 1}
 	}
 	return nil
-}
-
-// runScenario sends the scenario's request, and again with the same token when it repeats.
-func runScenario(ctx context.Context, env *harness.Env, sc scenario) ([]harness.Result, error) {
-	rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	r, err := env.Do(rctx, sc.req)
-	if err != nil {
-		return []harness.Result{r}, err
-	}
-	out := []harness.Result{r}
-	if sc.repeat != "" {
-		again := sc.req
-		again.Token = r.Token
-		switch sc.repeat {
-		case thenCredentialed:
-			again.Credentials = true
-		case thenUncredentialed:
-			again.Credentials = false
-		case thenAnotherHeader:
-			again.Headers = append(append([]servers.Header{}, sc.req.Headers...), servers.Header{Name: "X-Second", Value: "1"})
-		}
-		r2, err := env.Do(rctx, again)
-		out = append(out, r2)
-		if err != nil {
-			return out, err
-		}
-	}
-	return out, nil
 }
 
 // writeReport writes the mismatches, with a tally of their kinds, to path.

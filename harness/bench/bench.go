@@ -1,51 +1,60 @@
-// Package bench is corslab's fixed benchmark workload: five scenario kinds,
-// round-robin, each checked for its verdict and the server's preflight count,
-// run with corslab's token isolation or with a fresh browser context per scenario.
+// Package bench is corslab's fixed benchmark workload: five Scenarios,
+// round-robin, each checked for its verdict and its preflight by the
+// matchers, run with corslab's token isolation or with a fresh browser
+// context per scenario.
 package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/matchers"
+	"github.com/corslab/corslab/harness/verdict"
 	"github.com/corslab/corslab/servers"
 )
-
-// Kind is one scenario of the workload and what Chrome must do with it.
-type Kind struct {
-	Name       string
-	Request    harness.Request
-	Reason     string // the CorsError; "" means allowed
-	Preflights int    // how many preflights the server must receive
-}
 
 var echo = []string{servers.Echo}
 var ncz = []servers.Header{{Name: "NCZ", Value: "x"}}
 
-// Kinds are the five kinds, in round-robin order.
-var Kinds = []Kind{
-	{Name: "simple GET allowed", Request: harness.Request{Policy: servers.Policy{AllowOrigin: echo}}},
-	{Name: "simple GET blocked", Request: harness.Request{}, Reason: "MissingAllowOriginHeader"},
-	{Name: "POST NCZ allowed by preflight", Request: harness.Request{Method: "POST", Headers: ncz, Body: "x",
-		Policy: servers.Policy{AllowOrigin: echo, AllowMethods: []string{"POST"}, AllowHeaders: []string{"NCZ"}}}, Preflights: 1},
-	{Name: "POST NCZ refused by preflight", Request: harness.Request{Method: "POST", Headers: ncz, Body: "x",
-		Policy: servers.Policy{AllowOrigin: echo}}, Reason: "HeaderDisallowedByPreflightResponse", Preflights: 1},
-	{Name: "credentialed GET allowed", Request: harness.Request{Credentials: true,
-		Policy: servers.Policy{AllowOrigin: echo, AllowCredentials: "true"}}},
+// one is a Scenario of one send.
+func one(name string, req harness.Request, e harness.Expect) harness.Scenario {
+	return harness.Scenario{Name: name, Sends: []harness.Send{{Request: req, Expect: e}}}
 }
 
-// Check reports whether r is what kind k must produce, in all three views.
-func (k Kind) Check(r harness.Result) error {
-	if d := r.Disagreements(); len(d) > 0 {
-		return fmt.Errorf("%s: views disagree: %v\n%s", k.Name, d, r)
-	}
-	if r.Browser.CorsError != k.Reason || (k.Reason == "") != r.Allowed() {
-		return fmt.Errorf("%s: want %q, got %s\n%s", k.Name, k.Reason, r.Verdict(), r)
-	}
-	if got := len(r.Server.Preflights()); got != k.Preflights {
-		return fmt.Errorf("%s: the server received %d preflights, want %d\n%s", k.Name, got, k.Preflights, r)
+// Kinds are the five kinds, in round-robin order: each one send and what
+// every engine must do with it (verdict and whether a preflight goes out).
+var Kinds = []harness.Scenario{
+	one("simple GET allowed", harness.Request{Policy: servers.Policy{AllowOrigin: echo}},
+		harness.Expect{Outcome: verdict.Allowed, Preflight: harness.Bool(false)}),
+	one("simple GET blocked", harness.Request{},
+		harness.Expect{Outcome: verdict.Blocked, Reason: verdict.MissingAllowOriginHeader, Preflight: harness.Bool(false)}),
+	one("POST NCZ allowed by preflight", harness.Request{Method: "POST", Headers: ncz, Body: "x",
+		Policy: servers.Policy{AllowOrigin: echo, AllowMethods: []string{"POST"}, AllowHeaders: []string{"NCZ"}}},
+		harness.Expect{Outcome: verdict.Allowed, Preflight: harness.Bool(true)}),
+	one("POST NCZ refused by preflight", harness.Request{Method: "POST", Headers: ncz, Body: "x",
+		Policy: servers.Policy{AllowOrigin: echo}},
+		harness.Expect{Outcome: verdict.Blocked, Reason: verdict.HeaderDisallowedByPreflightResponse, Preflight: harness.Bool(true)}),
+	one("credentialed GET allowed", harness.Request{Credentials: true,
+		Policy: servers.Policy{AllowOrigin: echo, AllowCredentials: "true"}},
+		harness.Expect{Outcome: verdict.Allowed, Preflight: harness.Bool(false)}),
+}
+
+// Check reports whether results are what scenario k must produce, in all three views.
+func Check(k harness.Scenario, results ...harness.Result) error {
+	if fs := matchers.Judge(k, results); len(fs) > 0 {
+		var sb strings.Builder
+		for _, f := range fs {
+			fmt.Fprintf(&sb, "%s: %s\n", k.Name, f.Message)
+		}
+		for _, r := range results {
+			sb.WriteString(r.String())
+		}
+		return errors.New(sb.String())
 	}
 	return nil
 }
@@ -54,7 +63,7 @@ func (k Kind) Check(r harness.Result) error {
 type Run struct {
 	Latencies []time.Duration // per scenario, as the caller sees it
 	Wall      time.Duration
-	PeakRSS   int64 // bytes, Chrome's process group
+	PeakRSS   int64 // bytes, the browser's processes (summed PSS)
 }
 
 // PerScenario is the amortized wall time per scenario.
@@ -77,22 +86,22 @@ func Workload(ctx context.Context, env *harness.Env, n int, fresh bool) (Run, er
 	for i := range n {
 		k := Kinds[i%len(Kinds)]
 		t := time.Now()
-		var r harness.Result
+		var rs []harness.Result
 		var err error
 		if fresh {
 			var s *harness.Session
 			if s, err = env.NewSession(ctx); err == nil {
-				r, err = s.Do(ctx, k.Request)
+				rs, err = s.Play(ctx, k)
 				s.Close()
 			}
 		} else {
-			r, err = env.Do(ctx, k.Request)
+			rs, err = env.Play(ctx, k)
 		}
 		run.Latencies = append(run.Latencies, time.Since(t))
 		if err != nil {
 			return run, fmt.Errorf("scenario %d (%s): %w", i, k.Name, err)
 		}
-		if err := k.Check(r); err != nil {
+		if err := Check(k, rs...); err != nil {
 			return run, fmt.Errorf("scenario %d: %w", i, err)
 		}
 	}
@@ -100,7 +109,7 @@ func Workload(ctx context.Context, env *harness.Env, n int, fresh bool) (Run, er
 	return run, nil
 }
 
-// sampleRSS records Chrome's peak memory while the workload runs. Memory has
+// sampleRSS records the browser's peak memory while the workload runs. Memory has
 // no event, so it is sampled every 100 ms; the returned func stops it.
 func sampleRSS(env *harness.Env, peak *int64) func() {
 	var mu sync.Mutex
@@ -111,7 +120,7 @@ func sampleRSS(env *harness.Env, peak *int64) func() {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
-			now, _ := env.ChromeRSS()
+			now, _ := env.Memory()
 			mu.Lock()
 			*peak = max(*peak, now)
 			mu.Unlock()

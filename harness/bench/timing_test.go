@@ -15,20 +15,13 @@ func TestWhereTheTimeGoes(t *testing.T) {
 	if os.Getenv("CORSLAB_TIMING") == "" {
 		t.Skip("set CORSLAB_TIMING=1")
 	}
-	env, err := harness.Start(context.Background(), harness.Options{WarmSessions: -1})
-	if err != nil {
-		t.Skip(err)
-	}
-	defer env.Close()
+	env := startEnv(t, harness.Options{WarmSessions: -1})
 	ctx := context.Background()
-	if _, err := env.Do(ctx, Kinds[0].Request); err != nil {
-		t.Fatal(err)
-	}
 	for _, k := range Kinds {
 		var page, browser, server, total, inJS []time.Duration
 		for range 40 {
 			t0 := time.Now()
-			r, err := env.Do(ctx, k.Request)
+			r, err := env.Do(ctx, k.Sends[0].Request)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,9 @@
-// Package expect reads an expectations file (YAML or JSON: cases of a page
-// origin, a harness.Request and what Chrome must do with it) and runs its
-// cases in real Chrome through a harness.Env, judging them with the
-// matchers. `corslab check` and ginkgo tables both drive it.
+// Package expect reads and writes expectations files (YAML or JSON): cases,
+// each a harness.Scenario (a page origin, cookies, sends and what must hold
+// for them), and runs them in real browsers through a harness.Env, judged by
+// the matchers. The request's and the policy's keys are their field tables'
+// (harness.RequestFields, servers.PolicyFields). `corslab check` and ginkgo
+// tables both drive it.
 package expect
 
 import (
@@ -18,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/verdict"
 	"github.com/corslab/corslab/servers"
 )
 
@@ -27,50 +30,9 @@ type File struct {
 	Path string
 	// API is the base URL of a running API the cases' relative URLs go to;
 	// "" means corslab's own API origin.
-	API   string
-	Cases []Case
-}
-
-// Case is one request from one page origin and what Chrome must do with it.
-type Case struct {
-	Name string
-	// Line is the case's line in the file.
-	Line int
-	// From is the page origin the request comes from, e.g.
-	// "https://app.example.com"; "" means corslab's own page origin.
-	From string
-	// Cookies are Set-Cookie lines stored in the browser for the request's URL
-	// before the request (e.g. "sid=1; SameSite=None; Secure").
-	Cookies []string
-	Request harness.Request
-	Expect  Expect
-}
-
-// The outcomes a case can expect.
-const (
-	Allowed = "allowed"
-	Blocked = "blocked"
-)
-
-// Expect is what Chrome must do with a case's request; nil and empty fields are not checked.
-type Expect struct {
-	// Result is Allowed or Blocked.
-	Result string
-	// Reason is Chrome's CorsError when blocked, e.g. "MissingAllowOriginHeader".
-	Reason string
-	// Preflight says whether a preflight must go out.
-	Preflight *bool
-	// PreflightCached says whether a repeat of the request must be answered
-	// from Chrome's preflight cache (true) or preflighted again (false).
-	PreflightCached *bool
-	// Readable are response headers the page must be able to read.
-	Readable []string
-	// Unreadable are response headers the page must not be able to read.
-	Unreadable []string
-	// CookiesSent are the cookie names the request must carry; set but empty means none.
-	CookiesSent []string
-	// CheckCookies is true when the file named cookies-sent.
-	CheckCookies bool
+	API string
+	// Cases are the file's cases, in order.
+	Cases []harness.Scenario
 }
 
 // Error is a mistake in an expectations file: the line and the field it is about.
@@ -88,6 +50,8 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s:%d: %s: %v", e.Path, e.Line, e.Field, e.Err)
 }
 
+func (e *Error) Unwrap() error { return e.Err }
+
 // yamlLine finds "line N: " in a YAML parser error.
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
 
@@ -100,8 +64,6 @@ func syntaxError(path string, err error) error {
 	}
 	return &Error{Path: path, Line: line, Field: "syntax", Err: errors.New(strings.TrimPrefix(msg, "yaml: "))}
 }
-
-func (e *Error) Unwrap() error { return e.Err }
 
 // Load reads and parses the expectations file at path.
 func Load(path string) (*File, error) {
@@ -142,7 +104,7 @@ func Parse(path string, data []byte) (*File, error) {
 				return p.errorf(v, "cases", "must be a list of cases")
 			}
 			for i, n := range v.Content {
-				c, err := p.caseOf(n, fmt.Sprintf("cases[%d]", i))
+				c, err := p.scenario(n, fmt.Sprintf("cases[%d]", i))
 				if err != nil {
 					return err
 				}
@@ -217,11 +179,8 @@ func (p *parser) str(v *yaml.Node, field string) (string, error) {
 
 func (p *parser) boolean(v *yaml.Node, field string) (bool, error) {
 	if v.Kind == yaml.ScalarNode {
-		switch strings.ToLower(v.Value) {
-		case "true", "yes":
-			return true, nil
-		case "false", "no":
-			return false, nil
+		if b, err := servers.ParseBool(v.Value); err == nil {
+			return b, nil
 		}
 	}
 	return false, p.errorf(v, field, "must be yes or no (true or false)")
@@ -246,20 +205,26 @@ func (p *parser) strs(v *yaml.Node, field string) ([]string, error) {
 	return out, nil
 }
 
-func (p *parser) caseOf(n *yaml.Node, field string) (Case, error) {
-	c := Case{Line: n.Line}
-	var reqNode *yaml.Node
-	err := p.mapping(n, field, map[string]func(k, v *yaml.Node) error{
-		"name": func(_, v *yaml.Node) (err error) { c.Name, err = p.str(v, field+".name"); return },
+func (p *parser) scenario(n *yaml.Node, field string) (harness.Scenario, error) {
+	sc := harness.Scenario{Line: n.Line}
+	var single sendNodes
+	var sends *yaml.Node
+	keys := map[string]func(k, v *yaml.Node) error{
+		"name": func(_, v *yaml.Node) (err error) { sc.Name, err = p.str(v, field+".name"); return },
 		"from": func(_, v *yaml.Node) error {
 			s, err := p.str(v, field+".from")
 			if err != nil {
 				return err
 			}
-			if u, perr := url.Parse(s); perr != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Path != "" && u.Path != "/" || u.RawQuery != "" {
-				return p.errorf(v, field+".from", "%q is not an origin: want scheme://host[:port], e.g. https://app.example.com", s)
+			if s == "null" {
+				sc.From = s
+				return nil
 			}
-			c.From = strings.TrimSuffix(s, "/")
+			o, err := harness.CheckPageOrigin(s)
+			if err != nil {
+				return p.errorf(v, field+".from", "%q is not an origin: want scheme://host[:port] (e.g. https://app.example.com), or null for a sandboxed page", s)
+			}
+			sc.From = o
 			return nil
 		},
 		"cookies": func(_, v *yaml.Node) error {
@@ -272,124 +237,345 @@ func (p *parser) caseOf(n *yaml.Node, field string) (Case, error) {
 					return p.errorf(v, fmt.Sprintf("%s.cookies[%d]", field, i), "%q: %v", line, err)
 				}
 			}
-			c.Cookies = cs
+			sc.Cookies = cs
 			return nil
 		},
-		"request": func(_, v *yaml.Node) (err error) {
-			reqNode = v
-			c.Request, err = p.request(v, field+".request")
-			return
-		},
-		"expect": func(_, v *yaml.Node) (err error) { c.Expect, err = p.expectation(v, field+".expect"); return },
-	}, "name", "request", "expect")
-	if err != nil {
-		return c, err
+		"sends": func(_, v *yaml.Node) error { sends = v; return nil },
 	}
-	if c.Request.Token != "" {
-		return c, p.errorf(reqNode, field+".request", "has no token")
+	single.add(keys)
+	if err := p.mapping(n, field, keys, "name"); err != nil {
+		return sc, err
 	}
-	return c, nil
+	switch {
+	case sends != nil && !single.empty():
+		return sc, p.errorf(n, field, "give either sends or one request with its expect, not both")
+	case sends != nil:
+		if sends.Kind != yaml.SequenceNode || len(sends.Content) == 0 {
+			return sc, p.errorf(sends, field+".sends", "must be a list of sends, each with a request (or reuse) and an expect")
+		}
+		for i, sn := range sends.Content {
+			var nodes sendNodes
+			sk := map[string]func(k, v *yaml.Node) error{}
+			nodes.add(sk)
+			f := fmt.Sprintf("%s.sends[%d]", field, i)
+			if err := p.mapping(sn, f, sk, "expect"); err != nil {
+				return sc, err
+			}
+			s, err := p.send(nodes, f, sc.Sends)
+			if err != nil {
+				return sc, err
+			}
+			sc.Sends = append(sc.Sends, s)
+		}
+	default:
+		if single.request == nil {
+			return sc, p.errorf(n, field+".request", "is missing")
+		}
+		if single.expect == nil {
+			return sc, p.errorf(n, field+".expect", "is missing")
+		}
+		if single.reuse != nil {
+			return sc, p.errorf(single.reuse, field+".reuse", "a case with one request has nothing to reuse: list its sends")
+		}
+		s, err := p.send(single, field, nil)
+		if err != nil {
+			return sc, err
+		}
+		sc.Sends = []harness.Send{s}
+		sc.Sends = repeatForCache(sc.Sends)
+	}
+	if err := sc.Validate(true); err != nil {
+		return sc, p.errorf(n, field, "%v", err)
+	}
+	return sc, nil
 }
 
-// requestKeys maps harness.RequestError's Field to the file's key.
-var requestKeys = map[string]string{"API": "api", "Method": "method", "URL": "url", "Headers": "headers",
-	"Mode": "mode", "Policy": "policy", "Environment": "api", "Path": "url", "Target": "url"}
+// repeatForCache expands the shorthand of a one-request case: an expectation
+// about the preflight cache (preflight-cached) is about the request sent
+// again to the same URL, so it moves to a second send that reuses the first.
+func repeatForCache(sends []harness.Send) []harness.Send {
+	first := sends[0]
+	cached := func(e harness.Expect) (rest, repeat harness.Expect, any bool) {
+		if e.PreflightCached == nil {
+			return e, harness.Expect{}, false
+		}
+		repeat.PreflightCached, e.PreflightCached = e.PreflightCached, nil
+		return e, repeat, true
+	}
+	rest, repeat, anyCached := cached(first.Expect)
+	again := harness.Send{Request: first.Request, Reuse: 1, Expect: repeat}
+	for e, o := range first.For {
+		r, rep, ok := cached(o)
+		first.For[e] = r
+		if ok {
+			anyCached = true
+			if again.For == nil {
+				again.For = map[verdict.Engine]harness.Expect{}
+			}
+			again.For[e] = rep
+		}
+	}
+	if !anyCached {
+		return sends
+	}
+	first.Expect = rest
+	return []harness.Send{first, again}
+}
 
+// sendNodes are the nodes of one send's keys (request, reuse, expect); a
+// case with no sends list has them itself. Each engine's name is a key too:
+// its expectations replace expect's fields in that engine.
+type sendNodes struct {
+	request, reuse, expect *yaml.Node
+	engines                map[verdict.Engine]*yaml.Node
+}
+
+func (s *sendNodes) add(keys map[string]func(k, v *yaml.Node) error) {
+	keys["request"] = func(_, v *yaml.Node) error { s.request = v; return nil }
+	keys["reuse"] = func(_, v *yaml.Node) error { s.reuse = v; return nil }
+	keys["expect"] = func(_, v *yaml.Node) error { s.expect = v; return nil }
+	for _, e := range verdict.Engines {
+		keys[string(e)] = func(_, v *yaml.Node) error {
+			if s.engines == nil {
+				s.engines = map[verdict.Engine]*yaml.Node{}
+			}
+			s.engines[e] = v
+			return nil
+		}
+	}
+}
+
+func (s sendNodes) empty() bool {
+	return s.request == nil && s.reuse == nil && s.expect == nil && len(s.engines) == 0
+}
+
+// send reads one send; earlier are the sends before it (a send that reuses
+// one and gives no request sends the same request again).
+func (p *parser) send(n sendNodes, field string, earlier []harness.Send) (harness.Send, error) {
+	var s harness.Send
+	if n.reuse != nil {
+		i, err := strconv.Atoi(n.reuse.Value)
+		if err != nil || i < 1 || i > len(earlier) {
+			return s, p.errorf(n.reuse, field+".reuse", "%q: must be the number of an earlier send (1 to %d)", n.reuse.Value, len(earlier))
+		}
+		s.Reuse = i
+	}
+	switch {
+	case n.request != nil:
+		r, err := p.request(n.request, field+".request")
+		if err != nil {
+			return s, err
+		}
+		s.Request = r
+	case s.Reuse > 0:
+		s.Request = earlier[s.Reuse-1].Request
+	default:
+		return s, p.errorf(n.expect, field+".request", "is missing (a send that reuses an earlier one may leave it out to send the same request again)")
+	}
+	var err error
+	if s.Expect, err = p.expectation(n.expect, field+".expect"); err != nil {
+		return s, err
+	}
+	for _, e := range verdict.Engines {
+		node, ok := n.engines[e]
+		if !ok {
+			continue
+		}
+		o, err := p.expectation(node, field+"."+string(e))
+		if err != nil {
+			return s, err
+		}
+		if s.For == nil {
+			s.For = map[verdict.Engine]harness.Expect{}
+		}
+		s.For[e] = o
+	}
+	return s, nil
+}
+
+// request reads a request mapping through harness.RequestFields (and its
+// policy through servers.PolicyFields).
 func (p *parser) request(n *yaml.Node, field string) (harness.Request, error) {
 	var r harness.Request
-	lines := map[string]*yaml.Node{}
-	var policy url.Values
-	policyLines := map[string]*yaml.Node{}
-	err := p.mapping(n, field, map[string]func(k, v *yaml.Node) error{
-		"api": func(k, v *yaml.Node) (err error) { lines["api"] = k; r.API, err = p.str(v, field+".api"); return },
-		"method": func(k, v *yaml.Node) (err error) {
-			lines["method"] = k
-			r.Method, err = p.str(v, field+".method")
-			return
-		},
-		"url":         func(k, v *yaml.Node) (err error) { lines["url"] = k; r.URL, err = p.str(v, field+".url"); return },
-		"body":        func(k, v *yaml.Node) (err error) { lines["body"] = k; r.Body, err = p.str(v, field+".body"); return },
-		"mode":        func(k, v *yaml.Node) (err error) { lines["mode"] = k; r.Mode, err = p.str(v, field+".mode"); return },
-		"credentials": func(k, v *yaml.Node) (err error) { r.Credentials, err = p.boolean(v, field+".credentials"); return },
-		"headers": func(k, v *yaml.Node) error {
-			lines["headers"] = k
-			if v.Kind != yaml.MappingNode {
-				return p.errorf(v, field+".headers", `must be a mapping of header names to values, e.g. {Content-Type: application/json}`)
-			}
-			for i := 0; i+1 < len(v.Content); i += 2 {
-				name, val := v.Content[i], v.Content[i+1]
-				s, err := p.str(val, field+".headers."+name.Value)
-				if err != nil {
-					return err
-				}
-				if err := servers.CheckHeaderName(name.Value); err != nil {
-					return p.errorf(name, field+".headers."+name.Value, "%v", err)
-				}
-				if err := servers.CheckHeaderValue(s); err != nil {
-					return p.errorf(val, field+".headers."+name.Value, "%v", err)
-				}
-				r.Headers = append(r.Headers, servers.Header{Name: name.Value, Value: s})
-			}
-			return nil
-		},
-		"policy": func(k, v *yaml.Node) error {
-			lines["policy"] = k
-			if v.Kind != yaml.MappingNode {
-				return p.errorf(v, field+".policy", "must be a mapping of corslab policy parameters, e.g. {allow-origin: $origin}")
-			}
-			policy = url.Values{}
-			for i := 0; i+1 < len(v.Content); i += 2 {
-				name, val := v.Content[i], v.Content[i+1]
-				vs, err := p.strs(val, field+".policy."+name.Value)
-				if err != nil {
-					return err
-				}
-				policy[name.Value] = vs
-				policyLines[name.Value] = name
-			}
-			return nil
-		},
-	})
-	if err != nil {
-		return r, err
+	if n.Kind != yaml.MappingNode {
+		return r, p.errorf(n, field, "must be a mapping of request fields, e.g. {method: PUT, url: /users}")
+	}
+	q := url.Values{}
+	at := map[string]*yaml.Node{}
+	var policy *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Value == "policy" {
+			policy = v
+			at["policy"] = k
+			continue
+		}
+		f, ok := harness.RequestFields.Lookup(k.Value)
+		if !ok {
+			return r, p.errorf(k, field+"."+k.Value, "unknown field; known: %s, policy", strings.Join(harness.RequestFields.Keys(), ", "))
+		}
+		if _, dup := q[k.Value]; dup {
+			return r, p.errorf(k, field+"."+k.Value, "appears twice")
+		}
+		if err := p.flatten(q, at, k.Value, f.Kind(), k, v, field); err != nil {
+			return r, err
+		}
+	}
+	if err := harness.RequestFields.Decode(q, "", &r); err != nil {
+		return r, p.fieldError(err, at, n, field)
 	}
 	if policy != nil {
-		if r.URL != "" {
-			return r, p.errorf(lines["policy"], field+".policy", "a policy is for corslab's own API origin; this request has a url")
+		if policy.Kind != yaml.MappingNode {
+			return r, p.errorf(policy, field+".policy", "must be a mapping of policy fields, e.g. {allow-origin: $origin}")
 		}
-		pol, err := servers.ParsePolicy(policy)
+		pq := url.Values{}
+		if err := p.flattenPolicy(pq, at, "", policy, field+".policy"); err != nil {
+			return r, err
+		}
+		pol, err := servers.ParsePolicy(pq)
 		if err != nil {
-			at := lines["policy"]
-			var pe *servers.PolicyError
-			if errors.As(err, &pe) {
-				if n, ok := policyLines[pe.Field]; ok {
-					at = n
-				}
-				return r, p.errorf(at, field+".policy."+pe.Field, "%v", pe.Err)
-			}
-			return r, p.errorf(at, field+".policy", "%v", err)
+			return r, p.fieldError(err, at, policy, field+".policy")
+		}
+		if r.URL != "" {
+			return r, p.errorf(at["policy"], field+".policy", "a policy is for corslab's own API origin; this request has a url")
 		}
 		r.Policy = pol
 	}
 	if err := r.Validate(true); err != nil {
-		var re *harness.RequestError
-		if errors.As(err, &re) {
-			key := requestKeys[re.Field]
-			at := n
-			if k, ok := lines[key]; ok {
-				at = k
-			}
-			return r, p.errorf(at, field+"."+key, "%q %v", re.Value, re.Err)
-		}
-		return r, p.errorf(n, field, "%v", err)
+		return r, p.fieldError(err, at, n, field)
 	}
 	return r, nil
 }
 
-func (p *parser) expectation(n *yaml.Node, field string) (Expect, error) {
-	var e Expect
+// fieldError places a servers.FieldError at the node of its key.
+func (p *parser) fieldError(err error, at map[string]*yaml.Node, fallback *yaml.Node, field string) error {
+	var fe *servers.FieldError
+	if !errors.As(err, &fe) {
+		return p.errorf(fallback, field, "%v", err)
+	}
+	key := fe.Key
+	if fe.Of == "policy" && !strings.HasSuffix(field, ".policy") {
+		key = "policy." + key
+	}
+	node := fallback
+	for k := key; k != ""; {
+		if n, ok := at[k]; ok {
+			node = n
+			break
+		}
+		i := strings.LastIndexByte(k, '.')
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+	}
+	if fe.Value != "" {
+		return p.errorf(node, field+"."+key, "%q %v", fe.Value, fe.Err)
+	}
+	return p.errorf(node, field+"."+key, "%v", fe.Err)
+}
+
+// flatten writes one field's YAML value into q as the field table's URL
+// encoding reads it: a list for lines, Name:Value lines for headers (a
+// mapping of names to values, or a list of "Name: value" lines), one scalar otherwise.
+func (p *parser) flatten(q url.Values, at map[string]*yaml.Node, key string, kind servers.Kind, k, v *yaml.Node, field string) error {
+	at[key] = k
+	f := field + "." + key
+	switch kind {
+	case servers.KindLines:
+		vs, err := p.strs(v, f)
+		if err != nil {
+			return err
+		}
+		q[key] = vs
+	case servers.KindHeaders:
+		switch v.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(v.Content); i += 2 {
+				name, val := v.Content[i], v.Content[i+1]
+				s, err := p.str(val, f+"."+name.Value)
+				if err != nil {
+					return err
+				}
+				q.Add(key, name.Value+":"+s)
+			}
+		default:
+			vs, err := p.strs(v, f)
+			if err != nil {
+				return p.errorf(v, f, `must be a mapping of header names to values, e.g. {Content-Type: application/json}`)
+			}
+			q[key] = vs
+		}
+	case servers.KindBool:
+		b, err := p.boolean(v, f)
+		if err != nil {
+			return err
+		}
+		q.Set(key, strconv.FormatBool(b))
+	default:
+		s, err := p.str(v, f)
+		if err != nil {
+			return err
+		}
+		q.Set(key, s)
+	}
+	return nil
+}
+
+// flattenPolicy writes a policy mapping into q under prefix; a section
+// (preflight, redirect-then) is a nested mapping.
+func (p *parser) flattenPolicy(q url.Values, at map[string]*yaml.Node, prefix string, n *yaml.Node, field string) error {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		head, _, _ := strings.Cut(k.Value, ".")
+		f, ok := servers.PolicyFields.Lookup(head)
+		if !ok {
+			return p.errorf(k, field+"."+k.Value, "unknown field; known: %s", strings.Join(servers.PolicyFields.Keys(), ", "))
+		}
+		if f.Kind() == servers.KindSection && v.Kind == yaml.MappingNode {
+			at[prefix+k.Value] = k
+			if len(v.Content) == 0 {
+				q.Set(prefix+k.Value, "") // an empty section is there, unlike an absent one
+				continue
+			}
+			if err := p.flattenPolicy(q, at, prefix+k.Value+".", v, field+"."+k.Value); err != nil {
+				return err
+			}
+			continue
+		}
+		kind := f.Kind()
+		if head != k.Value { // a dotted key such as preflight.max-age
+			if sub, ok := policyField(k.Value); ok {
+				kind = sub
+			}
+		}
+		if err := p.flatten(q, at, prefix+k.Value, kind, k, v, field); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// policyField is the kind of a dotted policy key such as preflight.max-age.
+func policyField(key string) (servers.Kind, bool) {
+	for {
+		head, rest, nested := strings.Cut(key, ".")
+		f, ok := servers.PolicyFields.Lookup(head)
+		if !ok {
+			return "", false
+		}
+		if !nested {
+			return f.Kind(), true
+		}
+		key = rest
+	}
+}
+
+// expectation reads an expect mapping; "expect: allowed" is short for
+// "expect: {result: allowed}".
+func (p *parser) expectation(n *yaml.Node, field string) (harness.Expect, error) {
+	var e harness.Expect
 	if n.Kind == yaml.ScalarNode {
-		// "expect: allowed" is short for "expect: {result: allowed}".
 		n = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: "result", Line: n.Line}, n}}
 	}
 	flag := func(dst **bool) func(k, v *yaml.Node) error {
@@ -399,34 +585,77 @@ func (p *parser) expectation(n *yaml.Node, field string) (Expect, error) {
 			return err
 		}
 	}
+	text := func(dst **string) func(k, v *yaml.Node) error {
+		return func(k, v *yaml.Node) error {
+			s, err := p.str(v, field+"."+k.Value)
+			*dst = &s
+			return err
+		}
+	}
 	err := p.mapping(n, field, map[string]func(k, v *yaml.Node) error{
 		"result": func(_, v *yaml.Node) error {
 			s, err := p.str(v, field+".result")
 			if err != nil {
 				return err
 			}
-			if s != Allowed && s != Blocked {
-				return p.errorf(v, field+".result", "%q: must be allowed or blocked", s)
+			o, err := verdict.ParseOutcome(s)
+			if err != nil {
+				return p.errorf(v, field+".result", "%v", err)
 			}
-			e.Result = s
+			e.Outcome = o
 			return nil
 		},
-		"reason":           func(_, v *yaml.Node) (err error) { e.Reason, err = p.str(v, field+".reason"); return },
+		"reason": func(_, v *yaml.Node) error {
+			s, err := p.str(v, field+".reason")
+			if err != nil {
+				return err
+			}
+			if !verdict.Reason(s).Known() {
+				return p.errorf(v, field+".reason", "%q is not a reason corslab knows (the names are Chromium's CorsError values, e.g. MissingAllowOriginHeader)", s)
+			}
+			e.Reason = verdict.Reason(s)
+			return nil
+		},
+		"parameter":        text(&e.Parameter),
 		"preflight":        flag(&e.Preflight),
 		"preflight-cached": flag(&e.PreflightCached),
-		"readable":         func(_, v *yaml.Node) (err error) { e.Readable, err = p.strs(v, field+".readable"); return },
-		"unreadable":       func(_, v *yaml.Node) (err error) { e.Unreadable, err = p.strs(v, field+".unreadable"); return },
+		"preflight-asks": func(_, v *yaml.Node) error {
+			a := &harness.PreflightAsk{}
+			e.PreflightAsks = a
+			return p.mapping(v, field+".preflight-asks", map[string]func(k, v *yaml.Node) error{
+				"method":  func(_, v *yaml.Node) (err error) { a.Method, err = p.str(v, field+".preflight-asks.method"); return },
+				"headers": func(_, v *yaml.Node) (err error) { a.Headers, err = p.str(v, field+".preflight-asks.headers"); return },
+			}, "method")
+		},
+		"from-page-origin": func(k, v *yaml.Node) (err error) {
+			e.FromPageOrigin, err = p.boolean(v, field+".from-page-origin")
+			return
+		},
+		"executed":   flag(&e.Executed),
+		"readable":   func(_, v *yaml.Node) (err error) { e.Readable, err = p.strs(v, field+".readable"); return },
+		"unreadable": func(_, v *yaml.Node) (err error) { e.Unreadable, err = p.strs(v, field+".unreadable"); return },
 		"cookies-sent": func(_, v *yaml.Node) (err error) {
-			e.CheckCookies = true
 			e.CookiesSent, err = p.strs(v, field+".cookies-sent")
 			return
 		},
-	}, "result")
+		"page": func(_, v *yaml.Node) error {
+			pe := &harness.PageEnd{}
+			e.Page = pe
+			return p.mapping(v, field+".page", map[string]func(k, v *yaml.Node) error{
+				"event":     func(_, v *yaml.Node) (err error) { pe.Event, err = p.str(v, field+".page.event"); return },
+				"transport": func(_, v *yaml.Node) (err error) { pe.Transport, err = p.str(v, field+".page.transport"); return },
+			}, "event")
+		},
+		"text": text(&e.Text),
+	})
 	if err != nil {
 		return e, err
 	}
-	if e.Reason != "" && e.Result != Blocked {
+	if e.Reason != "" && e.Outcome != "" && e.Outcome != verdict.Blocked {
 		return e, p.errorf(n, field+".reason", "a reason only goes with result: blocked")
+	}
+	if e.Parameter != nil && e.Reason == "" {
+		return e, p.errorf(n, field+".parameter", "a parameter only goes with a reason")
 	}
 	return e, nil
 }

@@ -6,136 +6,80 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/onsi/gomega"
-	"github.com/onsi/gomega/types"
-
 	"github.com/corslab/corslab/harness"
 	"github.com/corslab/corslab/harness/matchers"
+	"github.com/corslab/corslab/harness/verdict"
 )
 
-// Outcome is what happened to one case in Chrome.
+// Outcome is what happened to one case in one engine.
 type Outcome struct {
-	Case   Case
-	Result harness.Result
-	// Repeat is the same request sent again (same URL), when the case checks the preflight cache.
-	Repeat *harness.Result
-	// Failures are the expectations Chrome did not meet, one sentence each.
-	Failures []string
+	Case   harness.Scenario
+	Engine verdict.Engine
+	// Results are the case's sends' Results, in order.
+	Results []harness.Result
+	// Failures are the expectations the browser did not meet, one sentence each.
+	Failures []matchers.Failure
+	// Err is set when the case could not be run at all.
+	Err error
 	// Explanation says what the server would have to send for the case to pass; "" when it passed.
 	Explanation string
 }
 
-// Passed reports whether Chrome met every expectation of the case.
-func (o Outcome) Passed() bool { return len(o.Failures) == 0 }
+// Passed reports whether the case ran and met every expectation.
+func (o Outcome) Passed() bool { return o.Err == nil && len(o.Failures) == 0 }
 
-// Run sends the case's request (and its repeat, when the case checks the
-// preflight cache) from a fresh session on the case's page origin and judges
-// the result with the matchers. An error means the case could not be run at all.
-func (c Case) Run(ctx context.Context, env *harness.Env) (Outcome, error) {
-	out := Outcome{Case: c}
-	var s *harness.Session
-	var err error
-	if c.From == "" {
-		s, err = env.NewSession(ctx)
-	} else {
-		s, err = env.NewSessionAs(ctx, c.From)
-	}
+// Run runs the case in env's engine (a session that fits it: see
+// harness.Env.Play) and judges its Results with the matchers. An error
+// means the case could not be run at all; it is also in the Outcome.
+func Run(ctx context.Context, env *harness.Env, c harness.Scenario) (Outcome, error) {
+	out := Outcome{Case: c, Engine: env.Engine()}
+	results, err := env.Play(ctx, c)
+	out.Results = results
 	if err != nil {
-		return out, fmt.Errorf("case %q (line %d): %w", c.Name, c.Line, err)
+		out.Err = fmt.Errorf("case %q (line %d) in %s: %w", c.Name, c.Line, env.Engine(), err)
+		return out, out.Err
 	}
-	defer s.Close()
-	req := c.Request
-	req.Token = harness.NewToken()
-	for _, ck := range c.Cookies {
-		if err := s.SetCookie(ctx, s.RequestURL(req, req.Token), ck); err != nil {
-			return out, fmt.Errorf("case %q (line %d): %w", c.Name, c.Line, err)
-		}
-	}
-	if out.Result, err = s.Do(ctx, req); err != nil {
-		return out, fmt.Errorf("case %q (line %d): %w", c.Name, c.Line, err)
-	}
-	e := c.Expect
-	for _, m := range c.matchers() {
-		out.judge(m, out.Result, "")
-	}
-	if e.PreflightCached != nil {
-		rep, err := s.Do(ctx, req)
-		if err != nil {
-			return out, fmt.Errorf("case %q (line %d): repeat: %w", c.Name, c.Line, err)
-		}
-		out.Repeat = &rep
-		if *e.PreflightCached {
-			out.judge(matchers.UseCachedPreflight(), rep, "on the repeat: ")
-		} else {
-			out.judge(matchers.BePreflighted(), rep, "on the repeat: ")
-		}
-	}
+	out.Failures = matchers.Judge(c, results)
 	if !out.Passed() {
 		out.Explanation = out.explain()
 	}
 	return out, nil
 }
 
-// matchers are the checks of the first request, from the case's expectations.
-func (c Case) matchers() []types.GomegaMatcher {
-	e := c.Expect
-	var ms []types.GomegaMatcher
-	switch {
-	case e.Result == Allowed:
-		ms = append(ms, matchers.BeAllowed())
-	case e.Reason != "":
-		ms = append(ms, matchers.BeBlockedWith(e.Reason))
-	case e.Result == Blocked:
-		ms = append(ms, matchers.BeBlocked())
-	}
-	if e.Preflight != nil {
-		if *e.Preflight {
-			ms = append(ms, matchers.BePreflighted())
-		} else {
-			ms = append(ms, gomega.Not(matchers.BePreflighted()))
-		}
-	}
-	if len(e.Readable) > 0 {
-		ms = append(ms, matchers.LetPageRead(e.Readable...))
-	}
-	if len(e.Unreadable) > 0 {
-		ms = append(ms, matchers.HideFromPage(e.Unreadable...))
-	}
-	if e.CheckCookies {
-		ms = append(ms, matchers.SendCookies(e.CookiesSent...))
-	}
-	return ms
-}
-
-// judge records m's verdict on r: its first paragraph, without the transcript the report prints once.
-func (o *Outcome) judge(m types.GomegaMatcher, r harness.Result, prefix string) {
-	ok, err := m.Match(r)
-	var msg string
-	switch {
-	case err != nil:
-		msg = err.Error()
-	case ok:
-		return
-	default:
-		msg = m.FailureMessage(r)
-	}
-	msg, _, _ = strings.Cut(msg, "\n\n")
-	o.Failures = append(o.Failures, prefix+msg)
-}
-
 // explain turns the failures into what the server would have to send.
 func (o Outcome) explain() string {
-	r, e := o.Result, o.Case.Expect
 	var parts []string
-	if why := r.Explain(); why != "" && e.Result == Allowed {
-		parts = append(parts, "to allow it, "+why)
+	for _, f := range o.Failures {
+		i := f.Send - 1
+		if i >= len(o.Results) {
+			continue
+		}
+		r, e := o.Results[i], o.Case.Sends[i].ExpectIn(o.Engine)
+		parts = append(parts, advice(r, e)...)
 	}
-	if e.Result == Blocked && r.Allowed() {
-		parts = append(parts, fmt.Sprintf("Chrome allowed it because the response sent Access-Control-Allow-Origin: %q; to block %s, that header must not name it (nor be *)",
-			header(r.Browser.Actual, "access-control-allow-origin"), r.PageOrigin))
+	parts = slices.Compact(parts)
+	if len(parts) == 0 {
+		return "the views do not tell one story; read the transcript"
 	}
-	if e.Reason != "" && r.Blocked() && r.Browser.CorsError != e.Reason {
-		parts = append(parts, "Chrome blocked it for another reason: "+r.Explain())
+	return strings.Join(parts, "; ")
+}
+
+// advice is what would make r meet e, in plain words.
+func advice(r harness.Result, e harness.Expect) []string {
+	var parts []string
+	browser := r.Engine.Title()
+	v := r.Verdict()
+	if (e.Outcome == verdict.Allowed) && v.Outcome != verdict.Allowed {
+		if why := r.Explain(); why != "" {
+			parts = append(parts, "to allow it, "+why)
+		}
+	}
+	if (e.Outcome == verdict.Blocked || e.Reason != "") && r.Allowed() {
+		parts = append(parts, fmt.Sprintf("%s allowed it because the response sent Access-Control-Allow-Origin: %q; to block %s, that header must not name it (nor be *)",
+			browser, header(r.Browser.Actual, "access-control-allow-origin"), r.PageOrigin))
+	}
+	if e.Reason != "" && r.Blocked() && r.Browser.Reason != e.Reason {
+		parts = append(parts, browser+" blocked it for another reason: "+r.Explain())
 	}
 	if e.Preflight != nil && *e.Preflight != r.Preflighted() {
 		if *e.Preflight {
@@ -144,13 +88,13 @@ func (o Outcome) explain() string {
 			parts = append(parts, "a preflight went out: the method or a header is not CORS-safelisted")
 		}
 	}
-	if e.PreflightCached != nil && o.Repeat != nil {
+	if e.PreflightCached != nil {
 		maxAge := header(r.Browser.Preflight, "access-control-max-age")
-		if *e.PreflightCached && !o.Repeat.PreflightFromCache() {
-			parts = append(parts, fmt.Sprintf("for Chrome to cache the preflight, its response must send Access-Control-Max-Age with a positive number of seconds (it sent %q)", maxAge))
+		if *e.PreflightCached && !r.PreflightFromCache() {
+			parts = append(parts, fmt.Sprintf("for %s to cache the preflight, its response must send Access-Control-Max-Age with a positive number of seconds (it sent %q)", browser, maxAge))
 		}
-		if !*e.PreflightCached && o.Repeat.PreflightFromCache() {
-			parts = append(parts, fmt.Sprintf("Chrome cached the preflight (Access-Control-Max-Age %q; none means 5 s); send Access-Control-Max-Age: 0 to make it preflight every time", maxAge))
+		if !*e.PreflightCached && r.PreflightFromCache() {
+			parts = append(parts, fmt.Sprintf("%s cached the preflight (no Access-Control-Max-Age means about 5 s); send Access-Control-Max-Age: 0 to make it preflight every time", browser))
 		}
 	}
 	for _, h := range e.Readable {
@@ -158,13 +102,10 @@ func (o Outcome) explain() string {
 			parts = append(parts, fmt.Sprintf("for the page to read %s, the response must carry it and list it in Access-Control-Expose-Headers (it sent %q)", h, header(r.Browser.Actual, "access-control-expose-headers")))
 		}
 	}
-	if e.CheckCookies {
+	if e.CookiesSent != nil {
 		parts = append(parts, cookieAdvice(r, e.CookiesSent)...)
 	}
-	if len(parts) == 0 {
-		return "the views do not tell one story; read the transcript"
-	}
-	return strings.Join(parts, "; ")
+	return parts
 }
 
 func cookieAdvice(r harness.Result, want []string) []string {
@@ -181,7 +122,7 @@ func cookieAdvice(r harness.Result, want []string) []string {
 		if a := r.Browser.Actual; a != nil {
 			for _, c := range a.CookiesBlocked {
 				if c.Name == w {
-					reason = "Chrome held it back (" + strings.Join(c.Reasons, ", ") + "): a cross-site request carries only cookies with SameSite=None; Secure, over HTTPS, when third-party cookies are allowed"
+					reason = r.Engine.Title() + " held it back (" + strings.Join(c.Reasons, ", ") + "): a cross-site request carries only cookies with SameSite=None; Secure, over HTTPS, when third-party cookies are allowed"
 				}
 			}
 		}
@@ -197,17 +138,28 @@ func header(e *harness.Exchange, h string) string {
 	return e.ResponseHeaders[h]
 }
 
-// Report is the case's failure transcript: what was expected, what Chrome
-// did, the exchange(s), and what the server would have to send.
+// Report is the case's failure transcript: what was expected, what the
+// browser did, the exchange(s), and what the server would have to send.
 func (o Outcome) Report() string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "✗ %s (line %d)\n", o.Case.Name, o.Case.Line)
-	for _, f := range o.Failures {
-		sb.WriteString("  - " + f + "\n")
+	fmt.Fprintf(&sb, "✗ %s (line %d) [%s]\n", o.Case.Name, o.Case.Line, o.Engine)
+	if o.Err != nil {
+		sb.WriteString("  - could not run: " + o.Err.Error() + "\n")
 	}
-	sb.WriteString(indent(o.Result.String()))
-	if o.Repeat != nil {
-		sb.WriteString("  repeat:\n" + indent(indent(o.Repeat.String())))
+	for _, f := range o.Failures {
+		prefix := ""
+		if len(o.Case.Sends) > 1 {
+			prefix = fmt.Sprintf("send %d: ", f.Send)
+		}
+		sb.WriteString("  - " + prefix + f.Message + "\n")
+	}
+	for i, r := range o.Results {
+		if len(o.Results) > 1 {
+			fmt.Fprintf(&sb, "  send %d:\n", i+1)
+			sb.WriteString(indent(indent(r.String())))
+			continue
+		}
+		sb.WriteString(indent(r.String()))
 	}
 	if o.Explanation != "" {
 		sb.WriteString("  explain: " + o.Explanation + "\n")

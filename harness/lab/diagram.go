@@ -14,7 +14,7 @@ import (
 // The lifelines of the sequence diagram.
 const (
 	Page    = "page"    // the page's JavaScript
-	Browser = "browser" // Chrome
+	Browser = "browser" // the browser engine
 	Server  = "server"  // the API origin
 )
 
@@ -30,6 +30,7 @@ const (
 	KindNeverSent         = "never-sent"         // the browser stopped the request before the wire
 	KindResponse          = "response"           // the actual answer
 	KindNoAnswer          = "no-answer"          // the request failed on the network or got no answer
+	KindHTTPCache         = "http-cache"         // the browser answered from its HTTP cache
 	KindCallback          = "callback"           // what the page's JavaScript got
 )
 
@@ -63,7 +64,7 @@ func Diagram(r harness.Result) []Arrow {
 	out := []Arrow{call}
 
 	actualSent := b.Actual != nil && (b.Actual.OnWire || b.Actual.Status > 0)
-	blockedBeforeWire := b.CorsError != "" && !actualSent
+	blockedBeforeWire := b.Reason != "" && !actualSent
 	switch p := b.Preflight; {
 	case p != nil:
 		out = append(out, Arrow{From: Browser, To: Server, Kind: KindPreflight, Label: "OPTIONS " + pathOf(p.URL), Headers: harness.HeaderLines(p.RequestHeaders, true)})
@@ -86,25 +87,29 @@ func Diagram(r harness.Result) []Arrow {
 	case a == nil:
 		out = append(out, Arrow{From: Browser, To: Browser, Kind: KindNeverSent, Label: "the browser never sent the request"})
 	case blockedBeforeWire:
-		out = append(out, Arrow{From: Browser, To: Browser, Kind: KindNeverSent, Label: method + " never sent: Chrome stopped it before the wire"})
+		out = append(out, Arrow{From: Browser, To: Browser, Kind: KindNeverSent, Label: method + " never sent: " + engineTitle(r) + " stopped it before the wire"})
+	case a.FromCache:
+		out = append(out, Arrow{From: Browser, To: Browser, Kind: KindHTTPCache, Label: a.Method + " answered from " + engineTitle(r) + "'s HTTP cache: the server was not asked",
+			Headers: harness.HeaderLines(a.ResponseHeaders, false), Bad: b.Reason != ""})
 	default:
 		out = append(out, Arrow{From: Browser, To: Server, Kind: KindRequest, Label: a.Method + " " + pathOf(a.URL), Headers: harness.HeaderLines(a.RequestHeaders, true)})
 		answered := answeredEntry(r)
 		switch {
 		case a.Status > 0:
 			out = append(out, Arrow{From: Server, To: Browser, Kind: KindResponse, Label: statusLine(a.Status),
-				Headers: harness.HeaderLines(a.ResponseHeaders, false), Bad: b.CorsError != ""})
+				Headers: harness.HeaderLines(a.ResponseHeaders, false), Bad: b.Reason != ""})
 		case answered != nil:
-			// Chrome's account of a blocked response (responseReceivedExtraInfo)
-			// can trail the failure and miss the Result; the server's journal
-			// says it answered, and Policy.Answer is what it sent.
+			// The engine's account of a blocked response (Chromium's
+			// responseReceivedExtraInfo) can trail the failure and miss the
+			// Result; the server's journal says it answered, and Policy.Answer
+			// is what it sent.
 			_, h := r.Request.Policy.Answer(false, answered.Origin(), r.Token)
 			lower := map[string]string{}
 			for k, v := range h {
 				lower[strings.ToLower(k)] = strings.Join(v, "\n")
 			}
 			out = append(out, Arrow{From: Server, To: Browser, Kind: KindResponse, Label: statusLine(answered.Status) + " (from the server's journal)",
-				Headers: harness.HeaderLines(lower, false), Bad: b.CorsError != ""})
+				Headers: harness.HeaderLines(lower, false), Bad: b.Reason != ""})
 		default:
 			out = append(out, Arrow{From: Server, To: Browser, Kind: KindNoAnswer, Label: orElse(a.ErrorText, "no answer"), Bad: true})
 		}
@@ -194,4 +199,12 @@ func answeredEntry(r harness.Result) *servers.Entry {
 		}
 	}
 	return nil
+}
+
+// engineTitle names the engine of r, or "the browser".
+func engineTitle(r harness.Result) string {
+	if r.Engine == "" {
+		return "the browser"
+	}
+	return r.Engine.Title()
 }

@@ -1,9 +1,12 @@
 // Package lab is corslab's teaching lab: a page on the page origin where a
 // person builds a request and the server's answer, runs it through corslab's
-// own headless Chrome, and sees every exchange as a sequence diagram with
-// the verdict and Chrome's CorsError. The page (pages/lab.*) gets what it
-// cannot learn itself (Chrome's view, the server's journal) from a small
-// JSON API under /lab/api/ that answers only the lab's own origin.
+// own headless browser, and sees every exchange as a sequence diagram with
+// the verdict and the browser's reason. The page (pages/lab.*) gets what it
+// cannot learn itself (the browser's view, the server's journal) from a
+// small JSON API under /lab/api/ that answers only the lab's own origin. The
+// form is built from the field tables (harness.RequestFields,
+// servers.PolicyFields) and speaks their share-link encoding, so the page
+// holds no second copy of either.
 package lab
 
 import (
@@ -19,6 +22,7 @@ import (
 	"time"
 
 	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/matchers"
 	"github.com/corslab/corslab/harness/model"
 	"github.com/corslab/corslab/harness/tour"
 	"github.com/corslab/corslab/pages"
@@ -62,7 +66,7 @@ func (l *Lab) Close() error { return l.Env().Close() }
 
 // ShareURL is the lab URL that restores and runs req when opened.
 func (l *Lab) ShareURL(req harness.Request) string {
-	return l.URL() + "?" + Query(req).Encode()
+	return l.URL() + "?" + req.Query().Encode()
 }
 
 // ServeHTTP serves the lab API under /lab/api/ and the page origin's files otherwise.
@@ -99,15 +103,14 @@ func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var in struct {
-			Request *harness.Request `json:"request"`
-			Query   *string          `json:"query"` // a share URL's query, instead of request
-			Token   string           `json:"token"` // repeat: reuse this token (URL, cache entry)
+			Query string `json:"query"` // the share link's query (harness.Request.Query)
+			Token string `json:"token"` // repeat: reuse this token (URL, cache entry)
 		}
 		if err := readJSON(r, &in); err != nil {
 			jsonError(w, http.StatusBadRequest, err)
 			return
 		}
-		req, err := scenarioOf(in.Request, in.Query)
+		req, err := parseQuery(in.Query)
 		if err == nil {
 			req.Token = in.Token
 			err = check(req)
@@ -128,18 +131,21 @@ func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var in struct {
-			Request harness.Request `json:"request"`
+			Query string `json:"query"`
 		}
 		if err := readJSON(r, &in); err != nil {
 			jsonError(w, http.StatusBadRequest, err)
 			return
 		}
-		in.Request.Token = ""
-		if err := check(in.Request); err != nil {
+		req, err := parseQuery(in.Query)
+		if err == nil {
+			err = check(req)
+		}
+		if err != nil {
 			jsonError(w, http.StatusBadRequest, err)
 			return
 		}
-		plan, err := env.Plan(in.Request)
+		plan, err := env.Plan(req)
 		if err != nil {
 			jsonError(w, http.StatusBadRequest, err)
 			return
@@ -151,16 +157,7 @@ func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			jsonError(w, http.StatusBadRequest, fmt.Errorf("journal: token %q is not a token", token))
 			return
 		}
-		// The page has its answer; the server's last status may trail it by a moment.
-		entries, _ := env.Origins.Journal.Wait(ctx, token, func(es []servers.Entry) bool {
-			for _, e := range es {
-				if e.Status == 0 {
-					return false
-				}
-			}
-			return true
-		})
-		writeJSON(w, Journal{Lines: journalLines(entries), Preflights: len(harness.ServerView{Entries: entries}.Preflights()), Requests: len(entries)})
+		writeJSON(w, journalOf(ctx, env.Origins.Journal, token))
 	case "step":
 		if !post() {
 			return
@@ -199,38 +196,40 @@ func ownOrigin(r *http.Request, origin string) error {
 	return nil
 }
 
-func scenarioOf(req *harness.Request, query *string) (harness.Request, error) {
-	switch {
-	case req != nil && query != nil:
-		return harness.Request{}, errors.New("give request or query, not both")
-	case req != nil:
-		return *req, nil
-	case query != nil:
-		q, err := url.ParseQuery(strings.TrimPrefix(*query, "?"))
-		if err != nil {
-			return harness.Request{}, fmt.Errorf("scenario query: %w", err)
-		}
-		return ParseQuery(q)
+// parseQuery reads a share link's query (with or without its "?"; a preset's link carries only preset=ID).
+func parseQuery(query string) (harness.Request, error) {
+	q, err := url.ParseQuery(strings.TrimPrefix(query, "?"))
+	if err != nil {
+		return harness.Request{}, fmt.Errorf("scenario query: %w", err)
 	}
-	return harness.Request{}, errors.New("give a request or a query")
+	q.Del(presetKey)
+	return harness.ParseQuery(q)
 }
+
+// presetKey is the share link's parameter that names a preset instead of a request.
+const presetKey = "preset"
 
 // Run is one request as the lab shows it: the Result drawn, explained and
 // ready to share and copy.
 type Run struct {
-	Request    harness.Request  `json:"request"` // with its Token, for a repeat
-	Query      string           `json:"query"`   // the share URL's query
-	URL        string           `json:"url"`
-	PageOrigin string           `json:"pageOrigin"`
-	Arrows     []Arrow          `json:"arrows"`
-	Page       harness.PageView `json:"page"`
-	Server     []string         `json:"server"` // what the API origin received, one line per request
-	Verdict    string           `json:"verdict"`
-	Allowed    bool             `json:"allowed"`
-	CorsError  string           `json:"corsError"`
-	Failed     string           `json:"failedParameter"`
-	ErrorText  string           `json:"errorText"`
-	Reason     string           `json:"reason"`
+	Engine       string           `json:"engine"`
+	Token        string           `json:"token"` // for a repeat: the same URL
+	Method       string           `json:"method"`
+	API          string           `json:"api"`
+	Credential   bool             `json:"credentials"`
+	Query        string           `json:"query"` // the share URL's query
+	URL          string           `json:"url"`
+	PageOrigin   string           `json:"pageOrigin"`
+	Arrows       []Arrow          `json:"arrows"`
+	Page         harness.PageView `json:"page"`
+	Server       []string         `json:"server"` // what the API origin received, one line per request
+	Verdict      string           `json:"verdict"`
+	Allowed      bool             `json:"allowed"`
+	Reason       string           `json:"reason"`       // the common reason of a block
+	EngineReason string           `json:"engineReason"` // the engine's own words for it
+	Failed       string           `json:"failedParameter"`
+	ErrorText    string           `json:"errorText"`
+	Words        string           `json:"words"` // the verdict in plain words
 	// Preflighted, FromCache and NeedsPreflight say what happened to the preflight.
 	Preflighted    bool `json:"preflighted"`
 	FromCache      bool `json:"fromCache"`
@@ -248,17 +247,26 @@ type Run struct {
 // NewRun describes res for the lab page.
 func NewRun(res harness.Result) Run {
 	req := res.Request
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	share := req
+	share.Token = ""
 	out := Run{
-		Request: req, Query: Query(req).Encode(), URL: res.URL, PageOrigin: res.PageOrigin,
-		Arrows: Diagram(res), Page: res.Page, Verdict: res.Verdict(), Allowed: res.Allowed(),
-		CorsError: res.Browser.CorsError, Failed: res.Browser.FailedParameter, ErrorText: res.Browser.ErrorText,
-		Reason: Reason(res), Preflighted: res.Preflighted(), FromCache: res.PreflightFromCache(), NeedsPreflight: res.NeedsPreflight(),
+		Engine: string(res.Engine), Token: res.Token, Method: method, API: orElse(req.API, harness.XHR), Credential: req.Credentials,
+		Query: share.Query().Encode(), URL: res.URL, PageOrigin: res.PageOrigin,
+		Arrows: Diagram(res), Page: res.Page, Verdict: strings.Join(strings.Fields(res.Verdict().String()), " "), Allowed: res.Allowed(),
+		Reason: string(res.Browser.Reason), EngineReason: res.Browser.EngineReason, Failed: res.Browser.FailedParameter, ErrorText: res.Browser.ErrorText,
+		Words: Reason(res), Preflighted: res.Preflighted(), FromCache: res.PreflightFromCache(), NeedsPreflight: res.NeedsPreflight(),
 		Snippet: Snippet(req, res.URL), ResponseHeaders: ResponseHeaders(res), Transcript: res.String(),
 		Disagreements: res.Disagreements(), Notes: res.Notes,
 	}
-	if p := res.Browser.Preflight; p != nil && p.Status >= 200 && p.Status < 300 && res.Browser.CorsError == "" {
-		v, ok := p.ResponseHeaders["access-control-max-age"]
-		out.CacheSeconds = int(model.Chrome.MaxAge(v, ok) / time.Second)
+	if p := res.Browser.Preflight; p != nil && p.Status >= 200 && p.Status < 300 && res.Browser.Reason == "" {
+		if prof, ok := model.For(res.Engine); ok {
+			v, ok := p.ResponseHeaders["access-control-max-age"]
+			out.CacheSeconds = int(prof.MaxAge(v, ok) / time.Second)
+		}
 	}
 	out.Server = journalLines(res.Server.Entries)
 	if !res.Server.Recorded {
@@ -272,7 +280,33 @@ type Journal struct {
 	Lines      []string `json:"lines"`
 	Preflights int      `json:"preflights"`
 	Requests   int      `json:"requests"`
+	Note       string   `json:"note,omitempty"` // set when the journal was not final in time
 }
+
+// journalOf is what the journal holds for token once its answers are final
+// (the page has its answer; the server's last status may trail it by a
+// moment), and then forgets it. A journal that is not final in time says so.
+func journalOf(ctx context.Context, j *servers.Journal, token string) Journal {
+	ctx, cancel := context.WithTimeout(ctx, journalSettle)
+	defer cancel()
+	entries, err := j.Wait(ctx, token, func(es []servers.Entry) bool {
+		for _, e := range es {
+			if e.Status == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	j.Forget(token)
+	out := Journal{Lines: journalLines(entries), Preflights: len(harness.ServerView{Entries: entries}.Preflights()), Requests: len(entries)}
+	if err != nil {
+		out.Note = "the server was still answering after " + journalSettle.String() + ": the lines above may lack its last status"
+	}
+	return out
+}
+
+// journalSettle bounds the wait for a journal's last status.
+const journalSettle = 2 * time.Second
 
 // journalLines says what the server received, one line per request.
 func journalLines(entries []servers.Entry) []string {
@@ -293,36 +327,48 @@ func journalLines(entries []servers.Entry) []string {
 	return out
 }
 
-// Preset is one step of the article's walk-through (harness/tour) as the lab offers it.
+// Preset is one step of the article's walk-through (harness/tour) as the
+// lab offers it: each send as its share-link query, and the earlier send
+// whose URL it reuses (0: its own).
 type Preset struct {
-	ID     string       `json:"id"`
-	Title  string       `json:"title"`
-	Say    string       `json:"say"`
-	Chrome string       `json:"chrome"`
-	Sends  []PresetSend `json:"sends"`
+	ID         string            `json:"id"`
+	Title      string            `json:"title"`
+	Say        string            `json:"say"`
+	Deviations map[string]string `json:"deviations"`
+	Sends      []PresetSend      `json:"sends"`
 }
 
-// PresetSend is one request of a preset; Reuse is the 1-based index of the
-// earlier send whose token it reuses (0: a new token).
+// PresetSend is one send of a preset.
 type PresetSend struct {
-	Request harness.Request `json:"request"`
-	Reuse   int             `json:"reuse"`
-	Query   string          `json:"query"`
+	Query string `json:"query"`
+	Reuse int    `json:"reuse"`
 }
 
 type presetList struct {
-	PageOrigin string   `json:"pageOrigin"`
-	APIOrigin  string   `json:"apiOrigin"`
-	Echo       string   `json:"echo"`
-	Presets    []Preset `json:"presets"`
+	PageOrigin string              `json:"pageOrigin"`
+	APIOrigin  string              `json:"apiOrigin"`
+	Echo       string              `json:"echo"`
+	Prefix     string              `json:"prefix"` // the request fields' prefix in a share link
+	Request    []servers.FieldInfo `json:"request"`
+	Policy     []servers.FieldInfo `json:"policy"`
+	Presets    []Preset            `json:"presets"`
 }
 
 func (l *Lab) presets(env *harness.Env) presetList {
-	out := presetList{PageOrigin: env.Origins.App.URL, APIOrigin: env.Origins.API.URL, Echo: servers.Echo}
+	out := presetList{PageOrigin: env.Origins.App.URL, APIOrigin: env.Origins.API.URL, Echo: servers.Echo,
+		Prefix: harness.SharePrefix, Policy: servers.PolicyFields.Info()}
+	for _, f := range harness.RequestFields.Info() {
+		if f.Key != "url" { // the lab sends only to corslab's own origins (check)
+			out.Request = append(out.Request, f)
+		}
+	}
 	for _, s := range tour.Article(env.Origins.App.URL) {
-		p := Preset{ID: s.ID, Title: s.Title, Say: s.Say, Chrome: s.Chrome}
+		p := Preset{ID: s.ID, Title: s.Name, Say: s.Say, Deviations: map[string]string{}}
+		for e, d := range s.Deviations {
+			p.Deviations[e.Title()] = d
+		}
 		for _, snd := range s.Sends {
-			p.Sends = append(p.Sends, PresetSend{snd.Request, snd.Reuse, Query(snd.Request).Encode()})
+			p.Sends = append(p.Sends, PresetSend{snd.Request.Query().Encode(), snd.Reuse})
 		}
 		out.Presets = append(out.Presets, p)
 	}
@@ -338,29 +384,27 @@ type StepRun struct {
 	Failures string `json:"failures"`
 }
 
-// RunStep runs the tour step id through the Env's shared tab (each send has
-// its own token, so its own preflight-cache entry and cookie path) and checks
-// it against the article's expectations.
+// RunStep runs the tour step id in the Env's engine (its shared tab: each
+// send has its own token, so its own preflight-cache entry and cookie path)
+// and checks it against the article's expectations.
 func RunStep(ctx context.Context, env *harness.Env, id string) (StepRun, error) {
-	for _, step := range tour.Article(env.Origins.App.URL) {
-		if step.ID != id {
-			continue
-		}
-		results, err := step.Run(ctx, env.Do)
-		out := StepRun{ID: step.ID, Title: step.Title}
-		for _, r := range results {
-			out.Runs = append(out.Runs, NewRun(r))
-		}
-		if err == nil {
-			err = step.Check(results)
-		}
-		out.AsSaid = err == nil
-		if err != nil {
-			out.Failures = err.Error()
-		}
-		return out, nil
+	step, ok := tour.Step(env.Origins.App.URL, id)
+	if !ok {
+		return StepRun{}, fmt.Errorf("no preset %q", id)
 	}
-	return StepRun{}, fmt.Errorf("no preset %q", id)
+	results, err := env.Play(ctx, step)
+	out := StepRun{ID: step.ID, Title: step.Name}
+	for _, r := range results {
+		out.Runs = append(out.Runs, NewRun(r))
+	}
+	if err == nil {
+		err = matchers.Check(step, results)
+	}
+	out.AsSaid = err == nil
+	if err != nil {
+		out.Failures = err.Error()
+	}
+	return out, nil
 }
 
 func readJSON(r *http.Request, v any) error {

@@ -1,6 +1,8 @@
-// Package matchers holds gomega matchers over harness.Result. Every matcher
-// first checks that the page, browser and server views agree, and every
-// failure message is the exchange transcript.
+// Package matchers holds gomega matchers over harness.Result, for a Result of
+// any engine. Every matcher first checks that the page, browser and server
+// views agree, and every failure message is the exchange transcript (which
+// names the engine). Compile turns a harness.Expect (expectations as data)
+// into these matchers, and Check judges a Scenario's Results with them.
 package matchers
 
 import (
@@ -11,6 +13,7 @@ import (
 	"github.com/onsi/gomega/types"
 
 	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/verdict"
 )
 
 // resultMatcher is a matcher defined by one check over a Result.
@@ -73,37 +76,55 @@ func indent(s string) string {
 }
 
 // BeAllowed succeeds when the page read the response: its load callback
-// fired, Chrome reported no CORS error, and the server answered the request.
+// fired with a readable (not opaque) response, the browser reported no CORS
+// error, and the server answered the request (or the browser's HTTP cache did).
 func BeAllowed() types.GomegaMatcher {
 	return &resultMatcher{want: "be allowed", check: func(r harness.Result) (bool, string) {
-		switch {
+		switch v := r.Verdict(); {
 		case r.Page.Event != "load":
 			return false, "the page saw on" + r.Page.Event
-		case r.Browser.CorsError != "":
-			return false, "Chrome blocked it: " + r.Browser.CorsError
-		case r.Server.Recorded && !r.Executed():
+		case r.Browser.Reason != "":
+			return false, browser(r) + " blocked it: " + string(r.Browser.Reason)
+		case v.Outcome != verdict.Allowed:
+			return false, "the verdict is " + oneLine(v.String())
+		case r.Server.Recorded && !r.Executed() && !fromHTTPCache(r):
 			return false, "the server never answered it"
 		}
 		return true, ""
 	}}
 }
 
-// BeBlockedWith succeeds when Chrome blocked the request for reason (a
-// network.CorsError name), optionally blaming param, and the page saw what a
-// CORS failure looks like from JavaScript: an error, status 0, no text.
-func BeBlockedWith(reason string, param ...string) types.GomegaMatcher {
-	want := "be blocked with " + reason
+// browser names the engine of r as failure messages say it.
+func browser(r harness.Result) string {
+	if r.Engine == "" {
+		return "the browser"
+	}
+	return r.Engine.Title()
+}
+
+func fromHTTPCache(r harness.Result) bool {
+	return r.Browser.Actual != nil && r.Browser.Actual.FromCache
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// BeBlockedWith succeeds when the browser blocked the request for reason (a
+// common reason: Chromium's CorsError names), optionally blaming param, and
+// the page saw what a CORS failure looks like from JavaScript: an error,
+// status 0, no text.
+func BeBlockedWith(reason verdict.Reason, param ...string) types.GomegaMatcher {
+	want := "be blocked with " + string(reason)
 	if len(param) > 0 {
 		want += " (" + param[0] + ")"
 	}
 	return &resultMatcher{want: want, check: func(r harness.Result) (bool, string) {
 		switch {
-		case r.Browser.CorsError == "":
-			return false, "Chrome reported no CORS error (" + r.Verdict() + ")"
-		case r.Browser.CorsError != reason:
-			return false, "Chrome reported " + r.Browser.CorsError
+		case r.Browser.Reason == "":
+			return false, browser(r) + " reported no CORS error (" + oneLine(r.Verdict().String()) + ")"
+		case r.Browser.Reason != reason:
+			return false, browser(r) + " reported " + engineWords(r)
 		case len(param) > 0 && r.Browser.FailedParameter != param[0]:
-			return false, fmt.Sprintf("Chrome blamed %q", r.Browser.FailedParameter)
+			return false, fmt.Sprintf("%s blamed %q", browser(r), r.Browser.FailedParameter)
 		case !pageSawFailure(r.Page):
 			return false, fmt.Sprintf("the page saw on%s, status %d, text %q", r.Page.Event, r.Page.Status, r.Page.ResponseText)
 		}
@@ -116,15 +137,24 @@ func pageSawFailure(p harness.PageView) bool {
 	return p.Event == "error" && p.Status == 0 && p.ResponseText == ""
 }
 
+// engineWords is the reason r's engine gave, with its own words when they differ from the common reason.
+func engineWords(r harness.Result) string {
+	s := string(r.Browser.Reason)
+	if w := r.Browser.EngineReason; w != "" && w != s {
+		s += " (its words: " + w + ")"
+	}
+	return s
+}
+
 // FailWithoutCORSError succeeds when the request failed for a network reason
 // (errorText, e.g. "net::ERR_CONNECTION_REFUSED") and not for CORS, though the page cannot tell the difference.
 func FailWithoutCORSError(errorText string) types.GomegaMatcher {
 	return &resultMatcher{want: "fail with " + errorText + " and no CORS error", check: func(r harness.Result) (bool, string) {
 		switch {
-		case r.Browser.CorsError != "":
-			return false, "Chrome reported a CORS error: " + r.Browser.CorsError
+		case r.Browser.Reason != "":
+			return false, browser(r) + " reported a CORS error: " + engineWords(r)
 		case r.Browser.ErrorText != errorText:
-			return false, fmt.Sprintf("Chrome's error was %q", r.Browser.ErrorText)
+			return false, fmt.Sprintf("%s's error was %q", browser(r), r.Browser.ErrorText)
 		case !pageSawFailure(r.Page):
 			return false, "the page saw on" + r.Page.Event
 		}
@@ -132,11 +162,11 @@ func FailWithoutCORSError(errorText string) types.GomegaMatcher {
 	}}
 }
 
-// BePreflighted succeeds when a preflight OPTIONS went out, seen by Chrome and received by the server.
+// BePreflighted succeeds when a preflight OPTIONS went out, seen by the browser and received by the server.
 func BePreflighted() types.GomegaMatcher {
 	return &resultMatcher{want: "be preflighted", check: func(r harness.Result) (bool, string) {
 		if r.Browser.Preflight == nil {
-			return false, "Chrome sent no preflight"
+			return false, browser(r) + " sent no preflight"
 		}
 		if r.Server.Recorded && len(r.Server.Preflights()) == 0 {
 			return false, "the server received no preflight"
@@ -146,7 +176,7 @@ func BePreflighted() types.GomegaMatcher {
 }
 
 // UseCachedPreflight succeeds when the request needed a preflight and none
-// went out: Chrome answered it from its preflight cache.
+// went out: the browser answered it from its preflight cache.
 func UseCachedPreflight() types.GomegaMatcher {
 	return &resultMatcher{want: "be answered from the preflight cache", check: func(r harness.Result) (bool, string) {
 		switch {
@@ -161,16 +191,16 @@ func UseCachedPreflight() types.GomegaMatcher {
 	}}
 }
 
-// BeExecutedDespiteBlock succeeds when Chrome refused the response to the
-// page but the server had already received and answered the request: CORS
-// protects the reader, not the server.
+// BeExecutedDespiteBlock succeeds when the browser refused the response to
+// the page but the server had already received and answered the request:
+// CORS protects the reader, not the server.
 func BeExecutedDespiteBlock() types.GomegaMatcher {
 	return &resultMatcher{want: "be executed by the server although the page was refused", check: func(r harness.Result) (bool, string) {
 		switch {
 		case !r.Server.Recorded:
 			return false, "the server's journal is not available"
-		case r.Browser.CorsError == "":
-			return false, "Chrome did not block it"
+		case r.Browser.Reason == "":
+			return false, browser(r) + " did not block it"
 		case !r.Executed():
 			return false, "the server never answered the request"
 		}
@@ -195,11 +225,11 @@ func SendCookies(names ...string) types.GomegaMatcher {
 }
 
 // ComeFromPageOrigin succeeds when the actual request carried Origin equal to
-// the page's origin (scheme, host, port, no trailing slash), in Chrome's and the server's view.
+// the page's origin (scheme, host, port, no trailing slash), in the browser's and the server's view.
 func ComeFromPageOrigin() types.GomegaMatcher {
 	return &resultMatcher{want: "carry the page's origin in Origin", check: func(r harness.Result) (bool, string) {
 		if a := r.Browser.Actual; a == nil || a.RequestHeaders["origin"] != r.PageOrigin {
-			return false, "Chrome's request did not carry Origin: " + r.PageOrigin
+			return false, browser(r) + "'s request did not carry Origin: " + r.PageOrigin
 		}
 		if r.Server.Recorded {
 			acts := r.Server.Actuals()
@@ -212,18 +242,18 @@ func ComeFromPageOrigin() types.GomegaMatcher {
 }
 
 // SendPreflightWith succeeds when the preflight asked for method and the
-// (comma-separated) headers, as Chrome sent it and as the server received it.
+// (comma-separated) headers, as the browser sent it and as the server received it.
 func SendPreflightWith(method, headers string) types.GomegaMatcher {
 	return &resultMatcher{want: fmt.Sprintf("send a preflight for %s with headers %q", method, headers), check: func(r harness.Result) (bool, string) {
 		p := r.Browser.Preflight
 		if p == nil {
-			return false, "Chrome sent no preflight"
+			return false, browser(r) + " sent no preflight"
 		}
 		if p.Method != "OPTIONS" || p.RequestHeaders["access-control-request-method"] != method || p.RequestHeaders["access-control-request-headers"] != headers {
-			return false, fmt.Sprintf("Chrome's preflight was %s with method %q, headers %q", p.Method, p.RequestHeaders["access-control-request-method"], p.RequestHeaders["access-control-request-headers"])
+			return false, fmt.Sprintf("%s's preflight was %s with method %q, headers %q", browser(r), p.Method, p.RequestHeaders["access-control-request-method"], p.RequestHeaders["access-control-request-headers"])
 		}
 		if p.RequestHeaders["origin"] != r.PageOrigin {
-			return false, "Chrome's preflight did not carry Origin: " + r.PageOrigin
+			return false, browser(r) + "'s preflight did not carry Origin: " + r.PageOrigin
 		}
 		if r.Server.Recorded {
 			pre := r.Server.Preflights()
@@ -273,8 +303,8 @@ func BeOpaque() types.GomegaMatcher {
 			return false, fmt.Sprintf("the page saw on%s with response type %q", r.Page.Event, r.Page.ResponseType)
 		case r.Page.Status != 0 || r.Page.ResponseText != "" || len(r.Page.Headers) != 0:
 			return false, fmt.Sprintf("the page read status %d, text %q, headers %v", r.Page.Status, r.Page.ResponseText, r.Page.Headers)
-		case r.Browser.CorsError != "":
-			return false, "Chrome reported " + r.Browser.CorsError
+		case r.Browser.Reason != "":
+			return false, browser(r) + " reported " + engineWords(r)
 		case r.Server.Recorded && !r.Executed():
 			return false, "the server never answered it"
 		}

@@ -7,15 +7,16 @@ import (
 	"github.com/onsi/gomega/types"
 
 	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/verdict"
 )
 
-// BeBlocked succeeds when Chrome blocked the request for any CORS reason and
-// the page saw what a CORS failure looks like: an error, status 0, no text.
+// BeBlocked succeeds when the browser blocked the request for any CORS reason
+// and the page saw what a CORS failure looks like: an error, status 0, no text.
 func BeBlocked() types.GomegaMatcher {
 	return &resultMatcher{want: "be blocked by CORS", check: func(r harness.Result) (bool, string) {
 		switch {
-		case r.Browser.CorsError == "":
-			return false, "Chrome reported no CORS error (" + r.Verdict() + ")"
+		case r.Browser.Reason == "":
+			return false, browser(r) + " reported no CORS error (" + oneLine(r.Verdict().String()) + ")"
 		case !pageSawFailure(r.Page):
 			return false, fmt.Sprintf("the page saw on%s, status %d", r.Page.Event, r.Page.Status)
 		}
@@ -48,7 +49,7 @@ func HideFromPage(headers ...string) types.GomegaMatcher {
 	}}
 }
 
-// sentBy says whether the response Chrome received carried header h.
+// sentBy says whether the response the browser received carried header h.
 func sentBy(r harness.Result, h string) string {
 	a := r.Browser.Actual
 	if a == nil {
@@ -58,4 +59,44 @@ func sentBy(r harness.Result, h string) string {
 		return " (the response did not carry it)"
 	}
 	return fmt.Sprintf(" (the response carried it; Access-Control-Expose-Headers was %q)", a.ResponseHeaders["access-control-expose-headers"])
+}
+
+// HaveOutcome succeeds when the request's verdict has outcome o (allowed,
+// opaque, blocked, failed, aborted, timeout, unsupported, exception).
+func HaveOutcome(o verdict.Outcome) types.GomegaMatcher {
+	return &resultMatcher{want: "end " + string(o), check: func(r harness.Result) (bool, string) {
+		if v := r.Verdict(); v.Outcome != o {
+			return false, "it ended " + oneLine(v.String())
+		}
+		return true, ""
+	}}
+}
+
+// BeExecuted succeeds when the server received and answered the actual
+// request (whatever the browser then let the page read).
+func BeExecuted() types.GomegaMatcher {
+	return &resultMatcher{want: "be executed by the server", check: func(r harness.Result) (bool, string) {
+		switch {
+		case !r.Server.Recorded:
+			return false, "the server's journal is not available"
+		case !r.Executed():
+			return false, "the server never answered the actual request"
+		}
+		return true, ""
+	}}
+}
+
+// NotBeExecuted succeeds when the server's journal shows the actual request
+// never ran: the browser stopped it (a failed preflight), or nothing answered
+// it. Unlike Not(BeExecuted()), it fails when the server keeps no journal.
+func NotBeExecuted() types.GomegaMatcher {
+	return &resultMatcher{want: "not be executed by the server", check: func(r harness.Result) (bool, string) {
+		switch {
+		case !r.Server.Recorded:
+			return false, "the server's journal is not available"
+		case r.Executed():
+			return false, "the server answered the actual request"
+		}
+		return true, ""
+	}}
 }

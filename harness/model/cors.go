@@ -4,28 +4,15 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/corslab/corslab/harness/verdict"
 	"github.com/corslab/corslab/servers"
 )
 
-// The CorsError names Chrome reports (cdproto network.CorsError), which the
-// model uses for both profiles: the standard only says "network error".
-const (
-	MissingAllowOriginHeader             = "MissingAllowOriginHeader"
-	MultipleAllowOriginValues            = "MultipleAllowOriginValues"
-	InvalidAllowOriginValue              = "InvalidAllowOriginValue"
-	AllowOriginMismatch                  = "AllowOriginMismatch"
-	WildcardOriginNotAllowed             = "WildcardOriginNotAllowed"
-	InvalidAllowCredentials              = "InvalidAllowCredentials"
-	PreflightInvalidStatus               = "PreflightInvalidStatus"
-	InvalidAllowMethodsPreflightResponse = "InvalidAllowMethodsPreflightResponse"
-	InvalidAllowHeadersPreflightResponse = "InvalidAllowHeadersPreflightResponse"
-	MethodDisallowedByPreflightResponse  = "MethodDisallowedByPreflightResponse"
-	HeaderDisallowedByPreflightResponse  = "HeaderDisallowedByPreflightResponse"
-)
-
-// CorsError is a failed check: Chrome's reason name and the value it blames.
-type CorsError struct {
-	Reason          string
+// Failure is a failed check: the common reason (verdict.Reason, which the
+// model uses for every profile: the standard only says "network error") and
+// the value the browser blames.
+type Failure struct {
+	Reason          verdict.Reason
 	FailedParameter string
 }
 
@@ -65,32 +52,32 @@ func allowOriginValues(p servers.Policy, origin string) []string {
 // carries acao (the Access-Control-Allow-Origin lines) and acac (the
 // Access-Control-Allow-Credentials value, "" when absent) for a request from
 // origin. It returns nil on success; on failure the reason names the step that
-// failed, in Chrome's words.
-func CORSCheck(origin string, acao []string, acac string, credentials bool) *CorsError {
+// failed, in the common vocabulary (Chromium's words).
+func CORSCheck(origin string, acao []string, acac string, credentials bool) *Failure {
 	// Step 1-2: "Let origin be the result of getting `Access-Control-Allow-Origin`
 	// … If origin is null, then return failure."
 	value, ok := headerValue(acao)
 	if !ok {
-		return &CorsError{MissingAllowOriginHeader, ""}
+		return &Failure{verdict.MissingAllowOriginHeader, ""}
 	}
 	// Step 3: "If request's credentials mode is not "include" and origin is `*`, then return success."
 	if value == "*" {
 		if !credentials {
 			return nil
 		}
-		return &CorsError{WildcardOriginNotAllowed, ""}
+		return &Failure{verdict.WildcardOriginNotAllowed, ""}
 	}
 	// Step 4: "If the result of byte-serializing a request origin with request is not origin, then return failure."
 	if value != origin {
 		switch {
 		case strings.ContainsAny(value, " ,"):
-			return &CorsError{MultipleAllowOriginValues, value}
+			return &Failure{verdict.MultipleAllowOriginValues, value}
 		case value == "null":
-			return &CorsError{AllowOriginMismatch, value}
+			return &Failure{verdict.AllowOriginMismatch, value}
 		case !looksLikeURL(value):
-			return &CorsError{InvalidAllowOriginValue, value}
+			return &Failure{verdict.InvalidAllowOriginValue, value}
 		}
-		return &CorsError{AllowOriginMismatch, value}
+		return &Failure{verdict.AllowOriginMismatch, value}
 	}
 	// Step 5: "If request's credentials mode is not "include", then return success."
 	if !credentials {
@@ -101,7 +88,7 @@ func CORSCheck(origin string, acao []string, acac string, credentials bool) *Cor
 	if acac = normalize(acac); acac == "true" {
 		return nil
 	}
-	return &CorsError{InvalidAllowCredentials, acac}
+	return &Failure{verdict.InvalidAllowCredentials, acac}
 }
 
 // looksLikeURL tells Chrome's two mismatch reasons apart: a value that parses
@@ -138,32 +125,32 @@ func ParseHeaderList(value string, present bool) ([]string, bool) {
 // preflight response pp must pass the CORS check with an ok status, and its
 // Access-Control-Allow-Methods and -Allow-Headers must cover the request. It
 // returns the lists it parsed (for the cache) or the first failure.
-func (p Profile) preflightChecks(origin, method string, headers []servers.Header, credentials, uploadListener bool, pp servers.Policy) (methods, names []string, _ *CorsError) {
+func (p Profile) preflightChecks(origin, method string, headers []servers.Header, credentials, uploadListener bool, pp servers.Policy) (methods, names []string, _ *Failure) {
 	status := pp.PreflightStatus
 	if status == 0 {
 		status = 204
 	}
 	okStatus := status >= 200 && status <= 299
 	if !okStatus && !p.AllowOriginBeforePreflightStatus {
-		return nil, nil, &CorsError{PreflightInvalidStatus, ""}
+		return nil, nil, &Failure{verdict.PreflightInvalidStatus, ""}
 	}
 	// Step 7: "If a CORS check for request and response returns success and response's status is an ok status".
 	if err := CORSCheck(origin, allowOriginValues(pp, origin), pp.AllowCredentials, credentials); err != nil {
-		return nil, nil, &CorsError{"Preflight" + err.Reason, err.FailedParameter}
+		return nil, nil, &Failure{"Preflight" + err.Reason, err.FailedParameter}
 	}
 	if !okStatus {
-		return nil, nil, &CorsError{PreflightInvalidStatus, ""}
+		return nil, nil, &Failure{verdict.PreflightInvalidStatus, ""}
 	}
 	// Step 7.1-7.3: extract the methods and header names; failure is a network error.
 	acam, hasACAM := headerValue(pp.AllowMethods)
 	methods, ok := ParseHeaderList(acam, hasACAM)
 	if !ok {
-		return nil, nil, &CorsError{InvalidAllowMethodsPreflightResponse, ""} // Chrome blames no value
+		return nil, nil, &Failure{verdict.InvalidAllowMethodsPreflightResponse, ""} // Chrome blames no value
 	}
 	acah, hasACAH := headerValue(pp.AllowHeaders)
 	names, ok = ParseHeaderList(acah, hasACAH)
 	if !ok {
-		return nil, nil, &CorsError{InvalidAllowHeadersPreflightResponse, ""}
+		return nil, nil, &Failure{verdict.InvalidAllowHeadersPreflightResponse, ""}
 	}
 	// Step 7.4: "If methods is null and request's use-CORS-preflight flag is set,
 	// then set methods to a new list containing request's method."
@@ -183,7 +170,7 @@ func (p Profile) preflightChecks(origin, method string, headers []servers.Header
 // is not in methods, request's method is not a CORS-safelisted method, and
 // request's credentials mode is "include" or methods does not contain `*`,
 // return a network error."
-func (p Profile) methodAllowed(method string, methods []string, credentials bool) *CorsError {
+func (p Profile) methodAllowed(method string, methods []string, credentials bool) *Failure {
 	if IsSafelistedMethod(method) {
 		return nil
 	}
@@ -196,14 +183,14 @@ func (p Profile) methodAllowed(method string, methods []string, credentials bool
 			return nil
 		}
 	}
-	return &CorsError{MethodDisallowedByPreflightResponse, method}
+	return &Failure{verdict.MethodDisallowedByPreflightResponse, method}
 }
 
 // headersAllowed implements CORS-preflight fetch steps 7.6-7.7: Authorization
 // (a "CORS non-wildcard request-header name") must be listed by name; every
 // other CORS-unsafe request-header name must be listed (byte-case-insensitive)
 // or covered by `*` on a non-credentialed request.
-func (p Profile) headersAllowed(headers []servers.Header, names []string, credentials bool) *CorsError {
+func (p Profile) headersAllowed(headers []servers.Header, names []string, credentials bool) *Failure {
 	listed := map[string]bool{}
 	for _, n := range names {
 		listed[strings.ToLower(n)] = true
@@ -212,14 +199,14 @@ func (p Profile) headersAllowed(headers []servers.Header, names []string, creden
 	for _, h := range headers {
 		n := strings.ToLower(h.Name)
 		if n == "authorization" && !listed[n] && !(wildcard && p.AllowHeadersWildcardCoversAuthorization) {
-			return &CorsError{HeaderDisallowedByPreflightResponse, n}
+			return &Failure{verdict.HeaderDisallowedByPreflightResponse, n}
 		}
 	}
-	var blame *CorsError
+	var blame *Failure
 	for _, n := range p.unsafeRequestHeaderNames(headers) {
 		if !listed[n] && !wildcard {
 			if blame == nil || p.BlameLastHeader {
-				blame = &CorsError{HeaderDisallowedByPreflightResponse, n}
+				blame = &Failure{verdict.HeaderDisallowedByPreflightResponse, n}
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corslab/corslab/harness/verdict"
 	"github.com/corslab/corslab/servers"
 )
 
@@ -58,7 +59,7 @@ func TestSafelistedRequestHeader(t *testing.T) {
 			t.Errorf("%s: IsSafelistedRequestHeader(%q, %q) = %v, want %v", c.step, c.name, c.value, got, c.want)
 		}
 	}
-	if !Chrome.isSafelistedRequestHeader("DPR", "2") {
+	if !Chromium.isSafelistedRequestHeader("DPR", "2") {
 		t.Error("Chrome profile: DPR is safelisted (Profile.SafelistedClientHints)")
 	}
 }
@@ -111,26 +112,26 @@ func TestCORSCheck(t *testing.T) {
 		acao        []string
 		acac        string
 		credentials bool
-		want        string
+		want        verdict.Reason
 		step        string
 	}{
-		{nil, "", false, MissingAllowOriginHeader, "step 2: origin is null"},
+		{nil, "", false, verdict.MissingAllowOriginHeader, "step 2: origin is null"},
 		{[]string{"*"}, "", false, "", "step 3: * without credentials"},
-		{[]string{"*"}, "true", true, WildcardOriginNotAllowed, "step 3 does not apply with credentials; * is not the origin"},
-		{[]string{origin + "/"}, "", false, AllowOriginMismatch, "step 4: byte-serialized origin differs (trailing slash)"},
-		{[]string{origin, origin}, "", false, MultipleAllowOriginValues, "step 1: get combines two lines with \", \""},
-		{[]string{"null"}, "", false, AllowOriginMismatch, "step 4: null is not the origin"},
-		{[]string{""}, "", false, InvalidAllowOriginValue, "step 4: an empty value is not the origin"},
+		{[]string{"*"}, "true", true, verdict.WildcardOriginNotAllowed, "step 3 does not apply with credentials; * is not the origin"},
+		{[]string{origin + "/"}, "", false, verdict.AllowOriginMismatch, "step 4: byte-serialized origin differs (trailing slash)"},
+		{[]string{origin, origin}, "", false, verdict.MultipleAllowOriginValues, "step 1: get combines two lines with \", \""},
+		{[]string{"null"}, "", false, verdict.AllowOriginMismatch, "step 4: null is not the origin"},
+		{[]string{""}, "", false, verdict.InvalidAllowOriginValue, "step 4: an empty value is not the origin"},
 		{[]string{origin}, "", false, "", "step 5: no credentials, success"},
-		{[]string{origin}, "", true, InvalidAllowCredentials, "step 7: credentials without ACAC"},
-		{[]string{origin}, "True", true, InvalidAllowCredentials, "step 6: ACAC is byte-case-sensitive"},
+		{[]string{origin}, "", true, verdict.InvalidAllowCredentials, "step 7: credentials without ACAC"},
+		{[]string{origin}, "True", true, verdict.InvalidAllowCredentials, "step 6: ACAC is byte-case-sensitive"},
 		{[]string{origin}, "true", true, "", "step 6: ACAC true"},
 		{[]string{origin}, "true ", true, "", "§2.2 normalize: the parsed value has no trailing whitespace"},
 		{[]string{" * "}, "", false, "", "§2.2 normalize: padded * is *"},
 	}
 	for _, c := range cases {
 		err := CORSCheck(origin, c.acao, c.acac, c.credentials)
-		got := ""
+		var got verdict.Reason
 		if err != nil {
 			got = err.Reason
 		}
@@ -163,33 +164,33 @@ func TestPreflightChecks(t *testing.T) {
 		headers     []servers.Header
 		credentials bool
 		policy      servers.Policy
-		want        string
+		want        verdict.Reason
 		step        string
 	}{
 		{Standard, "PUT", nil, false, with(func(p *servers.Policy) { p.AllowMethods = []string{"PUT"} }), "", "7.5: PUT in methods"},
-		{Standard, "PUT", nil, false, with(func(p *servers.Policy) { p.AllowMethods = []string{"put"} }), MethodDisallowedByPreflightResponse, "7.5: methods compare byte-case-sensitively"},
+		{Standard, "PUT", nil, false, with(func(p *servers.Policy) { p.AllowMethods = []string{"put"} }), verdict.MethodDisallowedByPreflightResponse, "7.5: methods compare byte-case-sensitively"},
 		{Standard, "PUT", nil, false, with(func(p *servers.Policy) { p.AllowMethods = []string{"*"} }), "", "7.5: * covers a non-credentialed request"},
-		{Standard, "PUT", nil, true, with(func(p *servers.Policy) { p.AllowMethods = []string{"*"}; p.AllowCredentials = "true" }), MethodDisallowedByPreflightResponse, "7.5: * is literal with credentials"},
+		{Standard, "PUT", nil, true, with(func(p *servers.Policy) { p.AllowMethods = []string{"*"}; p.AllowCredentials = "true" }), verdict.MethodDisallowedByPreflightResponse, "7.5: * is literal with credentials"},
 		{Standard, "POST", hs("X-A", "1"), false, with(func(p *servers.Policy) { p.AllowHeaders = []string{"x-A"} }), "", "7.7: header names compare case-insensitively"},
-		{Standard, "POST", hs("X-A", "1"), true, with(func(p *servers.Policy) { p.AllowHeaders = []string{"*"}; p.AllowCredentials = "true" }), HeaderDisallowedByPreflightResponse, "7.7: * is literal with credentials"},
-		{Standard, "POST", hs("Authorization", "x"), false, with(func(p *servers.Policy) { p.AllowHeaders = []string{"*"} }), HeaderDisallowedByPreflightResponse, "7.6: Authorization is not covered by *"},
-		{Chrome, "POST", hs("Authorization", "x"), false, with(func(p *servers.Policy) { p.AllowHeaders = []string{"*"} }), "", "Chrome profile: * covers Authorization"},
-		{Standard, "PUT", nil, false, with(func(p *servers.Policy) { p.AllowMethods = []string{"PUT GET"} }), InvalidAllowMethodsPreflightResponse, "7.3: methods extraction failure"},
+		{Standard, "POST", hs("X-A", "1"), true, with(func(p *servers.Policy) { p.AllowHeaders = []string{"*"}; p.AllowCredentials = "true" }), verdict.HeaderDisallowedByPreflightResponse, "7.7: * is literal with credentials"},
+		{Standard, "POST", hs("Authorization", "x"), false, with(func(p *servers.Policy) { p.AllowHeaders = []string{"*"} }), verdict.HeaderDisallowedByPreflightResponse, "7.6: Authorization is not covered by *"},
+		{Chromium, "POST", hs("Authorization", "x"), false, with(func(p *servers.Policy) { p.AllowHeaders = []string{"*"} }), "", "Chrome profile: * covers Authorization"},
+		{Standard, "PUT", nil, false, with(func(p *servers.Policy) { p.AllowMethods = []string{"PUT GET"} }), verdict.InvalidAllowMethodsPreflightResponse, "7.3: methods extraction failure"},
 		{Standard, "PUT", nil, false, with(func(p *servers.Policy) {
 			p.AllowMethods = []string{"PUT"}
 			p.PreflightStatus = 404
 			p.AllowOrigin = nil
-		}), PreflightInvalidStatus, "7: not an ok status (Standard names the status)"},
-		{Chrome, "PUT", nil, false, with(func(p *servers.Policy) {
+		}), verdict.PreflightInvalidStatus, "7: not an ok status (Standard names the status)"},
+		{Chromium, "PUT", nil, false, with(func(p *servers.Policy) {
 			p.AllowMethods = []string{"PUT"}
 			p.PreflightStatus = 404
 			p.AllowOrigin = nil
 		}), "PreflightMissingAllowOriginHeader", "Chrome profile: Allow-Origin is checked before the status"},
-		{Chrome, "PUT", nil, false, with(func(p *servers.Policy) { p.AllowMethods = []string{"PUT"}; p.PreflightStatus = 404 }), PreflightInvalidStatus, "7: CORS check passes, status is not ok"},
+		{Chromium, "PUT", nil, false, with(func(p *servers.Policy) { p.AllowMethods = []string{"PUT"}; p.PreflightStatus = 404 }), verdict.PreflightInvalidStatus, "7: CORS check passes, status is not ok"},
 	}
 	for _, c := range cases {
 		_, _, err := c.profile.preflightChecks(origin, NormalizeMethod(c.method), c.headers, c.credentials, false, c.policy)
-		got := ""
+		var got verdict.Reason
 		if err != nil {
 			got = err.Reason
 		}
@@ -237,7 +238,7 @@ func TestMaxAge(t *testing.T) {
 		{Standard, "0", true, 0, "0: no reuse"},
 		{Standard, "abc", true, 5 * time.Second, "not delta-seconds: as absent"},
 		{Standard, "-1", true, 5 * time.Second, "-1 is not delta-seconds: as absent"},
-		{Chrome, "-1", true, 0, "Chrome profile: negative is not cached"},
+		{Chromium, "-1", true, 0, "Chrome profile: negative is not cached"},
 	}
 	for _, c := range cases {
 		if got := c.p.MaxAge(c.value, c.present); got != c.want {
@@ -255,7 +256,7 @@ func TestPreflightCache(t *testing.T) {
 	predict := func(url, method string, headers []servers.Header, cred bool) Prediction {
 		return b.Predict(url, method, headers, cred, "", false, pol)
 	}
-	if p := predict("u1", "PUT", nil, false); !p.Preflight || !p.Allowed {
+	if p := predict("u1", "PUT", nil, false); !p.Preflight || p.Verdict.Outcome != verdict.Allowed {
 		t.Fatalf("first PUT: %s, want a preflight that passes", p)
 	}
 	if p := predict("u1", "PUT", hs("X-A", "1"), false); !p.FromCache {
@@ -283,11 +284,11 @@ func TestPreflightCache(t *testing.T) {
 
 // Chrome profile: a cached `*` does not cover Authorization although the fresh preflight's `*` did.
 func TestChromeCacheWildcardSkipsAuthorization(t *testing.T) {
-	b := NewBrowser(Chrome, origin)
+	b := NewBrowser(Chromium, origin)
 	pol := servers.Policy{AllowOrigin: []string{servers.Echo}, AllowHeaders: []string{"*"}, MaxAge: "600"}
 	for i, want := range []bool{false, false} {
 		p := b.Predict("u", "GET", hs("Authorization", "x"), false, "", false, pol)
-		if !p.Allowed || p.FromCache != want {
+		if p.Verdict.Outcome != verdict.Allowed || p.FromCache != want {
 			t.Errorf("request %d: %s, want allowed with a fresh preflight", i+1, p)
 		}
 	}
@@ -302,7 +303,7 @@ func TestBlamedHeader(t *testing.T) {
 	for _, c := range []struct {
 		p    Profile
 		want string
-	}{{Standard, "content-type"}, {Chrome, "x-second"}} {
+	}{{Standard, "content-type"}, {Chromium, "x-second"}} {
 		err := c.p.headersAllowed(h, nil, false)
 		if err == nil || err.FailedParameter != c.want {
 			t.Errorf("%s profile: blamed %v, want %q", c.p.Name, err, c.want)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/corslab/corslab/harness/verdict"
 	"github.com/corslab/corslab/servers"
 )
 
@@ -20,12 +21,11 @@ type Prediction struct {
 	FromCache bool
 	// Sent is true when the actual request reaches the server.
 	Sent bool
-	// Allowed is true when the page gets the response.
-	Allowed bool
-	// CorsError is Chrome's name for the failed check ("" when allowed or not a CORS failure).
-	CorsError string
-	// FailedParameter is the value Chrome blames, e.g. a header name or the Allow-Origin value.
-	FailedParameter string
+	// Verdict is the outcome: allowed, opaque, or blocked with the common
+	// reason and the value the browser blames (a header name, the
+	// Allow-Origin value). A method a no-cors request may not use fails
+	// before anything is sent (Threw).
+	Verdict verdict.Verdict
 	// Readable lists, of the header names the policy adds to the response
 	// (servers.Policy.Headers), those the page can read: lower-cased, sorted.
 	Readable []string
@@ -48,19 +48,19 @@ func (p Prediction) String() string {
 	default:
 		parts = append(parts, "no preflight")
 	}
-	switch {
-	case p.Allowed:
-		parts = append(parts, "allowed")
-	case p.CorsError != "":
-		s := "blocked " + p.CorsError
-		if p.FailedParameter != "" {
-			s += " (" + p.FailedParameter + ")"
+	switch v := p.Verdict; v.Outcome {
+	case verdict.Blocked:
+		s := "blocked " + string(v.Reason)
+		if v.Parameter != "" {
+			s += " (" + v.Parameter + ")"
 		}
 		parts = append(parts, s)
-	default:
+	case "":
 		parts = append(parts, "fails")
+	default:
+		parts = append(parts, string(v.Outcome))
 	}
-	if p.Allowed && len(p.Readable) > 0 {
+	if p.Verdict.Outcome == verdict.Allowed && len(p.Readable) > 0 {
 		parts = append(parts, "readable "+strings.Join(p.Readable, ","))
 	}
 	return p.Profile + ": " + strings.Join(parts, ", ")
@@ -94,9 +94,10 @@ func (b *Browser) Predict(url, method string, headers []servers.Header, credenti
 		// Main fetch step 12 "no-cors": no preflight, an opaque response; a
 		// method that is not CORS-safelisted is a TypeError before anything is sent.
 		if !IsSafelistedMethod(method) {
+			pred.Verdict = verdict.Verdict{Outcome: verdict.Threw}
 			return pred
 		}
-		pred.Sent, pred.Allowed = true, true
+		pred.Sent, pred.Verdict = true, verdict.Verdict{Outcome: verdict.Opaque}
 		return pred
 	}
 	now := time.Now()
@@ -114,7 +115,7 @@ func (b *Browser) Predict(url, method string, headers []servers.Header, credenti
 			}
 			methods, names, err := p.preflightChecks(b.Origin, method, headers, credentials, uploadListener, pp)
 			if err != nil {
-				pred.CorsError, pred.FailedParameter = err.Reason, err.FailedParameter
+				pred.Verdict = err.verdict()
 				return pred
 			}
 			maxAge, present := pp.MaxAge, pp.MaxAge != ""
@@ -124,10 +125,10 @@ func (b *Browser) Predict(url, method string, headers []servers.Header, credenti
 	pred.Sent = true
 	// Main fetch step 14 / HTTP fetch step 4.3: the actual response must pass the CORS check.
 	if err := CORSCheck(b.Origin, allowOriginValues(policy, b.Origin), policy.AllowCredentials, credentials); err != nil {
-		pred.CorsError, pred.FailedParameter = err.Reason, err.FailedParameter
+		pred.Verdict = err.verdict()
 		return pred
 	}
-	pred.Allowed = true
+	pred.Verdict = verdict.Verdict{Outcome: verdict.Allowed}
 	var names []string
 	for _, h := range policy.Headers {
 		names = append(names, h.Name)
@@ -136,9 +137,13 @@ func (b *Browser) Predict(url, method string, headers []servers.Header, credenti
 	return pred
 }
 
+func (f *Failure) verdict() verdict.Verdict {
+	return verdict.Verdict{Outcome: verdict.Blocked, Reason: f.Reason, Parameter: f.FailedParameter}
+}
+
 // Compare lists where a prediction and what happened differ; each argument is
 // what the browser did. readable is nil when the page got no response.
-func (p Prediction) Compare(preflight, sent, allowed bool, corsError, failedParameter string, readable []string) []string {
+func (p Prediction) Compare(preflight, sent bool, got verdict.Verdict, readable []string) []string {
 	if p.NotModelled != "" || p.Profile == "" {
 		return nil
 	}
@@ -149,13 +154,10 @@ func (p Prediction) Compare(preflight, sent, allowed bool, corsError, failedPara
 	if p.Sent != sent {
 		d = append(d, fmt.Sprintf("actual request reached the server: model %v, browser %v", p.Sent, sent))
 	}
-	if p.Allowed != allowed {
-		d = append(d, fmt.Sprintf("allowed: model %v, browser %v", p.Allowed, allowed))
+	if p.Verdict != got {
+		d = append(d, fmt.Sprintf("verdict: model %s, browser %s", strings.Join(strings.Fields(p.Verdict.String()), " "), strings.Join(strings.Fields(got.String()), " ")))
 	}
-	if p.CorsError != corsError || p.FailedParameter != failedParameter {
-		d = append(d, fmt.Sprintf("CorsError: model %q (%q), browser %q (%q)", p.CorsError, p.FailedParameter, corsError, failedParameter))
-	}
-	if p.Allowed && allowed && strings.Join(p.Readable, ",") != strings.Join(readable, ",") {
+	if p.Verdict.Outcome == verdict.Allowed && got.Outcome == verdict.Allowed && strings.Join(p.Readable, ",") != strings.Join(readable, ",") {
 		d = append(d, fmt.Sprintf("readable headers: model [%s], page [%s]", strings.Join(p.Readable, ","), strings.Join(readable, ",")))
 	}
 	return d

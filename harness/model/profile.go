@@ -1,19 +1,24 @@
 package model
 
+import "github.com/corslab/corslab/harness/verdict"
+
 // Profile says which browser the model predicts: Standard follows the Fetch
-// standard to the letter; Chrome adds the deviations corslab measured in
-// Chromium. Every deviation is a field of Profile, so this file is the one
-// list of them, each with its evidence.
+// standard to the letter; each engine's profile adds the deviations corslab
+// measured in that engine. Every deviation is a field of Profile, so this file
+// is the one list of them, each with its evidence (docs/engines/ has the
+// measurements, the specs named here re-measure them on every run).
 type Profile struct {
-	// Name names the profile in predictions ("fetch" or "chrome").
+	// Name names the profile in predictions ("fetch", or the engine's name).
 	Name string
+	// Engine is the engine the profile describes; "" for Standard.
+	Engine verdict.Engine
 
 	// AllowHeadersWildcardCoversAuthorization: `Access-Control-Allow-Headers: *`
 	// lets a non-credentialed request send Authorization. The standard keeps
 	// Authorization out of the wildcard ("CORS non-wildcard request-header name",
 	// CORS-preflight fetch step 7.7).
-	// Evidence: CHROME.md ("Chromium 156 lets Access-Control-Allow-Headers: *
-	// cover Authorization"); the matrix's Authorization × `*` scenarios.
+	// Evidence: specs/preflight_test.go (Authorization under `*`); the
+	// matrix's Authorization × `*` scenarios.
 	// Only the fresh preflight: the cached `*` does not cover Authorization, so
 	// the same request again sends a new preflight although Max-Age allows
 	// reuse (matrix: headers=authorization allow-headers=* repeat=twice).
@@ -24,14 +29,14 @@ type Profile struct {
 	// (Preflight…AllowOrigin…), and PreflightInvalidStatus appears only when the
 	// CORS headers pass. The standard checks both together and names neither;
 	// the Standard profile reports the status first.
-	// Evidence: CHROME.md ("Chrome checks the preflight's Allow-Origin before
-	// its status"); the matrix's preflight-status × Allow-Origin scenarios.
+	// Evidence: specs/preflight_test.go (a 404 preflight without Allow-Origin);
+	// the matrix's preflight-status × Allow-Origin scenarios.
 	AllowOriginBeforePreflightStatus bool
 
 	// NegativeMaxAgeNotCached: `Access-Control-Max-Age: -1` caches nothing. The
 	// standard reads a value that is not delta-seconds as absent, so 5 s.
-	// Evidence: CHROME.md ("a negative Max-Age is not cached"); the matrix's
-	// repeated requests with Max-Age -1.
+	// Evidence: specs/cache_test.go (Max-Age -1); the matrix's repeated
+	// requests with Max-Age -1.
 	NegativeMaxAgeNotCached bool
 
 	// SafelistedClientHints are request-header names Chrome treats as
@@ -70,12 +75,23 @@ type Profile struct {
 // Standard is the Fetch standard as written (fetch.spec.whatwg.org, 2026).
 var Standard = Profile{Name: "fetch"}
 
-// Chrome is Chromium 156 as corslab measured it (see each Profile field for the evidence).
-var Chrome = Profile{
-	Name:                                    "chrome",
+// Chromium is Chromium 156 as corslab measured it (see each Profile field for the evidence).
+var Chromium = Profile{
+	Name:                                    "chromium",
+	Engine:                                  verdict.Chromium,
 	AllowHeadersWildcardCoversAuthorization: true,
 	AllowOriginBeforePreflightStatus:        true,
 	NegativeMaxAgeNotCached:                 true,
 	SafelistedClientHints:                   map[string]bool{"dpr": true, "device-memory": true, "save-data": true},
 	BlameLastHeader:                         true,
+}
+
+// For returns the profile of engine e, and false when the model has none for it.
+func For(e verdict.Engine) (Profile, bool) {
+	for _, p := range []Profile{Chromium} {
+		if p.Engine == e {
+			return p, true
+		}
+	}
+	return Profile{}, false
 }

@@ -1,6 +1,7 @@
 // Package suite starts corslab for a ginkgo suite with one call: call Start
 // in a BeforeSuite. Under `ginkgo -p` every process runs its own BeforeSuite,
-// so each gets its own Chrome and origins; nothing crosses processes.
+// so each gets its own browsers and origins; nothing crosses processes.
+// Importing suite links every engine (harness/engines).
 package suite
 
 import (
@@ -11,28 +12,33 @@ import (
 	"github.com/onsi/gomega"
 
 	"github.com/corslab/corslab/harness"
+	_ "github.com/corslab/corslab/harness/engines" // every engine
 )
 
-// Start starts the origins and Chrome for this ginkgo process, fails the
-// suite with the reason if it cannot, and closes both with DeferCleanup.
-// Envs it starts in one process share a Chrome when their flags match
-// (Options.ShareBrowser).
+// Start starts the origins and the browsers for this ginkgo process, fails
+// the suite with the reason if it cannot, and closes both with DeferCleanup.
+// Envs it starts in one process share a browser per engine when their
+// settings match (Options.ShareBrowser).
 func Start(ctx context.Context, opts harness.Options) *harness.Env {
 	ginkgo.GinkgoHelper()
 	opts.ShareBrowser = true
 	env, err := harness.Start(ctx, opts)
 	gomega.Expect(err).NotTo(gomega.HaveOccurred(), "corslab could not start")
 	ginkgo.DeferCleanup(func() error {
-		// Under -p every process has its own Chrome: report each one's memory.
-		if _, peak := env.ChromeRSS(); peak > 0 {
-			ginkgo.AddReportEntry("chrome memory", fmt.Sprintf("process %d: Chrome PSS %d MiB at the end of the suite",
-				ginkgo.GinkgoParallelProcess(), peak>>20), ginkgo.ReportEntryVisibilityAlways)
+		// Under -p every process has its own browsers: report each one's memory.
+		for _, e := range env.Engines() {
+			if _, peak := env.In(e).Memory(); peak > 0 {
+				ginkgo.AddReportEntry(string(e)+" memory", fmt.Sprintf("process %d: %s PSS %d MiB at the end of the suite",
+					ginkgo.GinkgoParallelProcess(), e.Title(), peak>>20), ginkgo.ReportEntryVisibilityAlways)
+			}
 		}
 		if err := env.Close(); err != nil {
 			return fmt.Errorf("corslab close: %w", err)
 		}
 		return nil
 	})
-	ginkgo.AddReportEntry("chrome", env.ChromeVersion()+" ("+env.ChromePath()+")", ginkgo.ReportEntryVisibilityNever)
+	for _, e := range env.Engines() {
+		ginkgo.AddReportEntry(string(e), env.In(e).Version()+" ("+env.In(e).BrowserPath()+")", ginkgo.ReportEntryVisibilityNever)
+	}
 	return env
 }

@@ -1,4 +1,4 @@
-package harness
+package chromium
 
 import (
 	"bufio"
@@ -14,35 +14,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corslab/corslab/harness"
 	"github.com/corslab/corslab/servers"
 )
 
-func startEnv(t *testing.T, opts Options) *Env {
-	t.Helper()
-	if _, err := FindChrome(opts.ChromePath); err != nil && opts.RemoteURL == "" {
-		t.Skip(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	env, err := Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := env.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return env
-}
-
 func TestAServerThatNeverAnswersEndsAsATimeoutInThePage(t *testing.T) {
 	t.Parallel() // most of its time is waiting
-	env := startEnv(t, Options{WarmSessions: -1, ShareBrowser: true})
+	env := startEnv(t, harness.Options{WarmSessions: -1, ShareBrowser: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
 	start := time.Now()
-	r, err := env.Do(ctx, Request{Policy: servers.Policy{AllowOrigin: []string{servers.Echo}, Stall: servers.StallResponse}})
+	r, err := env.Do(ctx, harness.Request{Policy: servers.Policy{AllowOrigin: []string{servers.Echo}, Stall: servers.StallResponse}})
 	if err != nil {
 		t.Fatalf("Do: %v\n%s", err, r)
 	}
@@ -56,22 +38,22 @@ func TestAServerThatNeverAnswersEndsAsATimeoutInThePage(t *testing.T) {
 
 func TestABrowserThatDiesFailsItsRequestAndTheNextGetsANewOne(t *testing.T) {
 	t.Parallel() // its Chrome is its own (no ShareBrowser): the kill hits no other test
-	env := startEnv(t, Options{WarmSessions: -1})
+	env := startEnv(t, harness.Options{WarmSessions: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	token := NewToken()
+	token := harness.NewToken()
 	go func() {
 		// Kill Chrome once the server holds the request: mid-request, by event.
 		_, err := env.Origins.Journal.Wait(ctx, token, func(es []servers.Entry) bool { return len(es) > 0 })
 		if err == nil {
-			_ = syscall.Kill(-env.currentBrowser().pid, syscall.SIGKILL)
+			_ = syscall.Kill(-pidOf(env), syscall.SIGKILL)
 		}
 	}()
-	r, err := env.Do(ctx, Request{Token: token, Policy: servers.Policy{AllowOrigin: []string{servers.Echo}, Stall: servers.StallResponse}})
-	if !errors.Is(err, ErrBrowserDied) || !strings.Contains(err.Error(), "the browser died") {
+	r, err := env.Do(ctx, harness.Request{Token: token, Policy: servers.Policy{AllowOrigin: []string{servers.Echo}, Stall: servers.StallResponse}})
+	if !errors.Is(err, harness.ErrBrowserDied) || !strings.Contains(err.Error(), "the browser died") {
 		t.Fatalf("Do while Chrome is killed: %v, want ErrBrowserDied\n%s", err, r)
 	}
-	r, err = env.Do(ctx, Request{Policy: servers.Policy{AllowOrigin: []string{servers.Echo}}})
+	r, err = env.Do(ctx, harness.Request{Policy: servers.Policy{AllowOrigin: []string{servers.Echo}}})
 	if err != nil || !r.Allowed() {
 		t.Fatalf("Do after the crash: %v\n%s", err, r)
 	}
@@ -82,10 +64,10 @@ func TestABrowserThatDiesFailsItsRequestAndTheNextGetsANewOne(t *testing.T) {
 
 func TestWarmSessionsAreFreshContexts(t *testing.T) {
 	t.Parallel()
-	env := startEnv(t, Options{WarmSessions: 2, ShareBrowser: true})
+	env := startEnv(t, harness.Options{WarmSessions: 2, ShareBrowser: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	set := Request{Credentials: true, Policy: servers.Policy{AllowOrigin: []string{servers.Echo}, AllowCredentials: "true", SetCookie: []string{"k=v; Path=/"}}}
+	set := harness.Request{Credentials: true, Policy: servers.Policy{AllowOrigin: []string{servers.Echo}, AllowCredentials: "true", SetCookie: []string{"k=v; Path=/"}}}
 	for i := range 4 {
 		s, err := env.NewSession(ctx)
 		if err != nil {
@@ -103,7 +85,7 @@ func TestWarmSessionsAreFreshContexts(t *testing.T) {
 // loopback and runs requests through it, as a CI job would with a browser service.
 func TestAttachToARemoteChrome(t *testing.T) {
 	t.Parallel()
-	path, err := FindChrome("")
+	path, err := Find("")
 	if err != nil {
 		t.Skip(err)
 	}
@@ -159,24 +141,24 @@ func TestAttachToARemoteChrome(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("the remote Chrome announced no DevTools URL in 15 s")
 	}
-	env := startEnv(t, Options{RemoteURL: wsURL})
-	if !strings.Contains(env.ChromeVersion(), "attached") {
-		t.Errorf("version %q", env.ChromeVersion())
+	env := startEnv(t, harness.Options{RemoteURL: wsURL})
+	if !strings.Contains(env.Version(), "attached") {
+		t.Errorf("version %q", env.Version())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ok, err := env.Do(ctx, Request{Policy: servers.Policy{AllowOrigin: []string{servers.Echo}}})
+	ok, err := env.Do(ctx, harness.Request{Policy: servers.Policy{AllowOrigin: []string{servers.Echo}}})
 	if err != nil || !ok.Allowed() {
 		t.Fatalf("allowed request through the remote Chrome: %v\n%s", err, ok)
 	}
-	bad, err := env.Do(ctx, Request{})
-	if err != nil || bad.Browser.CorsError != "MissingAllowOriginHeader" {
+	bad, err := env.Do(ctx, harness.Request{})
+	if err != nil || bad.Browser.Reason != "MissingAllowOriginHeader" {
 		t.Fatalf("blocked request through the remote Chrome: %v\n%s", err, bad)
 	}
 	if err := env.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := syscall.Kill(cmd.Process.Pid, 0); err != nil {
-		t.Errorf("closing the Env stopped the remote Chrome: %v", err)
+		t.Errorf("closing the harness.Env stopped the remote Chrome: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package harness
+package chromium
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/chromedp/cdproto/network"
+
+	"github.com/corslab/corslab/harness"
 )
 
 // capture records the network events of one tab, per request id, for the
@@ -15,13 +17,13 @@ import (
 // id and correlated by the token in the URL, never by order.
 type capture struct {
 	mu      sync.Mutex
-	byID    map[network.RequestID]*Exchange
+	byID    map[network.RequestID]*harness.Exchange
 	seq     int
 	changed chan struct{}
 }
 
 func newCapture() *capture {
-	return &capture{byID: map[network.RequestID]*Exchange{}, changed: make(chan struct{})}
+	return &capture{byID: map[network.RequestID]*harness.Exchange{}, changed: make(chan struct{})}
 }
 
 // listen is called by chromedp in the tab's event loop, in arrival order: it must return fast.
@@ -32,11 +34,11 @@ func (c *capture) listen(ev any) {
 	case *network.EventRequestWillBeSent:
 		e := c.get(ev.RequestID)
 		if ev.RedirectResponse != nil {
-			e.Redirects = append(e.Redirects, Redirect{URL: e.URL, Status: int(ev.RedirectResponse.Status), Headers: lowerHeaders(ev.RedirectResponse.Headers)})
+			e.Redirects = append(e.Redirects, harness.Redirect{URL: e.URL, Status: int(ev.RedirectResponse.Status), Headers: lowerHeaders(ev.RedirectResponse.Headers)})
 			e.Status, e.ResponseHeaders = 0, nil
 		}
 		c.seq++
-		e.seq = c.seq
+		e.Seq = c.seq
 		e.URL = ev.Request.URL
 		e.Method = ev.Request.Method
 		e.Type = string(ev.Type)
@@ -55,7 +57,7 @@ func (c *capture) listen(ev any) {
 			if ac.Cookie == nil {
 				continue
 			}
-			ck := Cookie{Name: ac.Cookie.Name, Value: ac.Cookie.Value, Path: ac.Cookie.Path}
+			ck := harness.Cookie{Name: ac.Cookie.Name, Value: ac.Cookie.Value, Path: ac.Cookie.Path}
 			for _, r := range ac.BlockedReasons {
 				ck.Reasons = append(ck.Reasons, string(r))
 			}
@@ -71,6 +73,7 @@ func (c *capture) listen(ev any) {
 			e.Type = "Preflight"
 		}
 		if ev.Response != nil {
+			e.FromCache = e.FromCache || ev.Response.FromDiskCache
 			e.Status = int(ev.Response.Status)
 			if len(e.ResponseHeaders) == 0 {
 				e.ResponseHeaders = lowerHeaders(ev.Response.Headers)
@@ -89,12 +92,14 @@ func (c *capture) listen(ev any) {
 			if b.Cookie != nil {
 				name = b.Cookie.Name
 			}
-			ck := Cookie{Name: name}
+			ck := harness.Cookie{Name: name}
 			for _, r := range b.BlockedReasons {
 				ck.Reasons = append(ck.Reasons, string(r))
 			}
 			e.SetCookieBlock = append(e.SetCookieBlock, ck)
 		}
+	case *network.EventRequestServedFromCache:
+		c.get(ev.RequestID).FromCache = true
 	case *network.EventLoadingFinished:
 		c.get(ev.RequestID).Finished = true
 	case *network.EventLoadingFailed:
@@ -103,7 +108,7 @@ func (c *capture) listen(ev any) {
 		e.ErrorText = ev.ErrorText
 		e.BlockedReason = string(ev.BlockedReason)
 		if ev.CorsErrorStatus != nil {
-			e.CorsError = string(ev.CorsErrorStatus.CorsError)
+			e.EngineReason = string(ev.CorsErrorStatus.CorsError)
 			e.FailedParameter = ev.CorsErrorStatus.FailedParameter
 		}
 	default:
@@ -113,10 +118,10 @@ func (c *capture) listen(ev any) {
 	c.changed = make(chan struct{})
 }
 
-func (c *capture) get(id network.RequestID) *Exchange {
+func (c *capture) get(id network.RequestID) *harness.Exchange {
 	e := c.byID[id]
 	if e == nil {
-		e = &Exchange{RequestID: string(id)}
+		e = &harness.Exchange{RequestID: string(id)}
 		c.byID[id] = e
 	}
 	return e
@@ -130,23 +135,23 @@ func (c *capture) mark() int {
 }
 
 // view returns copies of the preflight and the actual exchange for token that started after mark.
-func (c *capture) view(token string, mark int) (pre, actual *Exchange) {
+func (c *capture) view(token string, mark int) (pre, actual *harness.Exchange) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.viewLocked(token, mark)
 }
 
-func (c *capture) viewLocked(token string, mark int) (pre, actual *Exchange) {
+func (c *capture) viewLocked(token string, mark int) (pre, actual *harness.Exchange) {
 	for _, e := range c.byID {
-		if e.seq <= mark || !strings.Contains(e.URL, token) {
+		if e.Seq <= mark || !strings.Contains(e.URL, token) {
 			continue
 		}
 		cp := *e
 		if e.Type == "Preflight" {
-			if pre == nil || cp.seq > pre.seq {
+			if pre == nil || cp.Seq > pre.Seq {
 				pre = &cp
 			}
-		} else if actual == nil || cp.seq > actual.seq {
+		} else if actual == nil || cp.Seq > actual.Seq {
 			actual = &cp
 		}
 	}
@@ -154,7 +159,7 @@ func (c *capture) viewLocked(token string, mark int) (pre, actual *Exchange) {
 }
 
 // wait blocks until done(pre, actual) is true or ctx ends.
-func (c *capture) wait(ctx context.Context, token string, mark int, done func(pre, actual *Exchange) bool) error {
+func (c *capture) wait(ctx context.Context, token string, mark int, done func(pre, actual *harness.Exchange) bool) error {
 	for {
 		c.mu.Lock()
 		pre, actual := c.viewLocked(token, mark)
@@ -176,7 +181,7 @@ func (c *capture) forget(token string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for id, e := range c.byID {
-		if strings.Contains(e.URL, token) || e.URL == "" && e.seq == 0 {
+		if strings.Contains(e.URL, token) || e.URL == "" && e.Seq == 0 {
 			delete(c.byID, id)
 		}
 	}

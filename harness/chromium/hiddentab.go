@@ -1,4 +1,4 @@
-package harness
+package chromium
 
 import (
 	"context"
@@ -17,50 +17,26 @@ import (
 // CDP events are the same (docs/decisions/2026-11-25-hidden-session-tabs.md).
 // Pages a person or a click must see (Env.Browse) still get a window.
 
-// browserContextKey carries a session tab's browser context in its context.
-type browserContextKey struct{}
-
-// browserContextOf is the browser context of a tab newHiddenTab made, or "".
-func browserContextOf(tab context.Context) cdp.BrowserContextID {
-	id, _ := tab.Value(browserContextKey{}).(cdp.BrowserContextID)
-	return id
-}
-
-// newHiddenTab creates a hidden about:blank tab in browser context bc, or in
-// a new browser context when bc is "", and returns a chromedp context for it
-// (listen sees its events from the start) and the func that closes it: the
-// tab, and the browser context too when this call made it.
+// newHiddenTab creates a hidden about:blank tab in browser context bc and
+// returns a chromedp context for it (listen sees its events from the start)
+// and the func that closes the tab.
 func (b *browser) newHiddenTab(ctx context.Context, bc cdp.BrowserContextID, listen func(any)) (context.Context, context.CancelFunc, error) {
 	cctx, cancel := context.WithCancel(b.ctx)
 	defer cancel()
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
-	owner := bc == ""
-	if owner {
-		res, err := chromedp.CallBrowser(cctx, target.CreateBrowserContext, target.CreateBrowserContextParams{})
-		if err != nil {
-			return nil, nil, fmt.Errorf("create a browser context: %w", err)
-		}
-		bc = res.BrowserContextID
-	}
 	yes := true
 	res, err := chromedp.CallBrowser(cctx, target.CreateTarget, target.CreateTargetParams{
 		URL: "about:blank", BrowserContextID: bc, Background: &yes, Hidden: &yes,
 	})
 	if err != nil {
-		if owner {
-			b.disposeContext(bc)
+		if ctx.Err() != nil {
+			err = ctx.Err()
 		}
 		return nil, nil, fmt.Errorf("create a tab: %w", err)
 	}
 	tab, closeTab := chromedp.NewContext(b.ctx, chromedp.WithTargetID(res.TargetID), chromedp.WithListener(listen))
-	tab = context.WithValue(tab, browserContextKey{}, bc)
-	return tab, func() {
-		closeTab()
-		if owner {
-			b.disposeContext(bc)
-		}
-	}, nil
+	return tab, closeTab, nil
 }
 
 // disposeContext disposes of browser context bc and its tabs; a dead browser has none left.

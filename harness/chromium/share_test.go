@@ -1,4 +1,4 @@
-package harness
+package chromium
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corslab/corslab/harness"
 	"github.com/corslab/corslab/servers"
 )
 
@@ -15,55 +16,55 @@ func TestEnvsShareABrowserUntilTheLastCloses(t *testing.T) {
 	t.Parallel()
 	// A flag no other test uses: this Chrome is shared by these two Envs only.
 	flags := map[string]any{"lang": "en-US"}
-	a := startEnv(t, Options{ShareBrowser: true, ChromeFlags: flags, WarmSessions: -1})
-	b := startEnv(t, Options{ShareBrowser: true, ChromeFlags: flags, WarmSessions: -1})
-	if a.currentBrowser() != b.currentBrowser() {
+	a := startEnv(t, harness.Options{ShareBrowser: true, ChromeFlags: flags, WarmSessions: -1})
+	b := startEnv(t, harness.Options{ShareBrowser: true, ChromeFlags: flags, WarmSessions: -1})
+	if a.Browser() != b.Browser() {
 		t.Fatal("two Envs with ShareBrowser and the same flags launched two Chromes")
 	}
-	// Without ShareBrowser an Env has its own: TestABrowserThatDies… kills
+	// Without ShareBrowser an harness.Env has its own: TestABrowserThatDies… kills
 	// its Chrome while the other tests run with the same flags.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	allowed := Request{Policy: servers.Policy{AllowOrigin: []string{servers.Echo}}}
-	for _, e := range []*Env{a, b} {
+	allowed := harness.Request{Policy: servers.Policy{AllowOrigin: []string{servers.Echo}}}
+	for _, e := range []*harness.Env{a, b} {
 		r, err := e.Do(ctx, allowed)
-		if err != nil || !r.Allowed() || len(e.Origins.Journal.Entries(r.Token)) != 1 {
+		if err != nil || !r.Allowed() || len(r.Server.Entries) != 1 {
 			t.Fatalf("a request through a shared Chrome: %v\n%s", err, r)
 		}
 	}
 
 	// A crash: both Envs go on, in one new Chrome.
-	_ = syscall.Kill(-a.currentBrowser().pid, syscall.SIGKILL)
+	_ = syscall.Kill(-pidOf(a), syscall.SIGKILL)
 	deadline := time.Now().Add(10 * time.Second)
-	for a.currentBrowser().alive() && time.Now().Before(deadline) {
+	for alive(a.Browser()) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	for _, e := range []*Env{a, b} {
+	for _, e := range []*harness.Env{a, b} {
 		r, err := e.Do(ctx, allowed)
 		if err != nil || !r.Allowed() {
 			t.Fatalf("a request after the shared Chrome died: %v\n%s", err, r)
 		}
 	}
-	if a.currentBrowser() != b.currentBrowser() || a.Deaths() != 1 || b.Deaths() != 1 {
+	if a.Browser() != b.Browser() || a.Deaths() != 1 || b.Deaths() != 1 {
 		t.Errorf("after the crash: same browser %v, deaths %d and %d, want true, 1, 1",
-			a.currentBrowser() == b.currentBrowser(), a.Deaths(), b.Deaths())
+			a.Browser() == b.Browser(), a.Deaths(), b.Deaths())
 	}
 
 	// The first Close leaves the Chrome to the other Env; the last closes it.
-	shared := a.currentBrowser()
+	shared := a.Browser()
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if !shared.alive() {
+	if !alive(shared) {
 		t.Fatal("closing one of two Envs closed the Chrome they share")
 	}
 	if r, err := b.Do(ctx, allowed); err != nil || !r.Allowed() {
-		t.Fatalf("the other Env after the first closed: %v\n%s", err, r)
+		t.Fatalf("the other harness.Env after the first closed: %v\n%s", err, r)
 	}
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if shared.alive() {
+	if alive(shared) {
 		t.Error("the last Close left the shared Chrome running")
 	}
 }

@@ -1,4 +1,7 @@
-package harness
+// Package chromium is corslab's Chromium engine: it launches (or attaches
+// to) Chromium and drives it over the DevTools protocol (chromedp), behind
+// the harness's engine seam. Every file of corslab that speaks CDP is here.
+package chromium
 
 import (
 	"bytes"
@@ -28,11 +31,11 @@ const InstallHint = "install Chromium with `sudo apt-get update && sudo apt-get 
 // chromeNames are looked up on PATH, in this order.
 var chromeNames = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"}
 
-// FindChrome returns the Chrome binary to launch: explicit (when not empty),
+// Find returns the Chrome binary to launch: explicit (when not empty),
 // then $CORSLAB_CHROME, then the first of chromium, chromium-browser,
 // google-chrome on PATH. Debian's chromium wrapper script resolves to the real
 // binary beside it, so corslab controls every flag.
-func FindChrome(explicit string) (string, error) {
+func Find(explicit string) (string, error) {
 	candidate, from := explicit, "the ChromePath option"
 	if candidate == "" {
 		candidate, from = os.Getenv(ChromeEnv), "$"+ChromeEnv
@@ -79,8 +82,8 @@ func resolveWrapper(path string) string {
 	return path
 }
 
-// ChromeVersion runs path --version and returns what it prints; an error means it is not Chrome.
-func ChromeVersion(ctx context.Context, path string) (string, error) {
+// ProbeVersion runs path --version and returns what it prints; an error means it is not Chrome.
+func ProbeVersion(ctx context.Context, path string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, path, "--version").Output()
@@ -92,7 +95,7 @@ func ChromeVersion(ctx context.Context, path string) (string, error) {
 		v = strings.TrimSpace(lines[len(lines)-1])
 	}
 	if !strings.Contains(v, "Chrom") {
-		return "", fmt.Errorf("%s is not Chrome or Chromium: --version printed %q; %s", path, truncate(v, 80), InstallHint)
+		return "", fmt.Errorf("%s is not Chrome or Chromium: --version printed %q; %s", path, trunc(v, 80), InstallHint)
 	}
 	return v, nil
 }
@@ -115,7 +118,7 @@ type launchConfig struct {
 	remoteURL    string // attach to this DevTools URL instead of launching
 	hostRule     string
 	spki         string
-	extraFlags   map[string]any
+	extraFlags   map[string]string
 	thirdParty   bool // allow third-party cookies
 	startTimeout time.Duration
 }
@@ -131,9 +134,9 @@ func start(ctx context.Context, cfg launchConfig) (*browser, error) {
 	return launch(ctx, cfg)
 }
 
-// launch starts Chrome with web security on and the flags CHROME.md measured.
+// launch starts Chrome with web security on and the flags docs/engines/chromium.md lists.
 func launch(ctx context.Context, cfg launchConfig) (*browser, error) {
-	version, err := ChromeVersion(ctx, cfg.path)
+	version, err := ProbeVersion(ctx, cfg.path)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +214,14 @@ func siteFlags(cfg launchConfig) []chromedp.ExecAllocatorOption {
 		opts = append(opts, chromedp.Flag("ignore-certificate-errors-spki-list", cfg.spki))
 	}
 	for k, v := range cfg.extraFlags {
-		opts = append(opts, chromedp.Flag(k, v))
+		switch v {
+		case "true":
+			opts = append(opts, chromedp.Flag(k, true))
+		case "false":
+			opts = append(opts, chromedp.Flag(k, false))
+		default:
+			opts = append(opts, chromedp.Flag(k, v))
+		}
 	}
 	return opts
 }
@@ -361,4 +371,11 @@ func (b *browser) rss() int64 {
 		}
 	}
 	return total
+}
+
+func trunc(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

@@ -1,0 +1,94 @@
+package chromium
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/verdict"
+)
+
+// Send runs desc in the page and collects Chrome's account of token's
+// requests from the tab's capture, and the server's from server.
+func (t *tab) Send(ctx context.Context, desc []byte, token string, server func(context.Context) harness.ServerView) (harness.Sent, error) {
+	var out harness.Sent
+	mark := t.cap.mark()
+	defer t.cap.forget(token)
+
+	rctx, cancel := t.bind(ctx)
+	defer cancel()
+	t0 := time.Now()
+	page, err := chromedp.Run(rctx, chromedp.Evaluate[harness.PageView]("corslab.run("+string(desc)+")", chromedp.EvalAwaitPromise))
+	if err != nil {
+		return out, fmt.Errorf("run the request in the page: %w", err)
+	}
+	out.Page = page
+	out.PageTime = time.Since(t0)
+	t0 = time.Now()
+	// The page has its answer; now wait for Chrome's account of the same request.
+	switch page.Event {
+	case "load", "error", "timeout":
+		// Measured in Chromium 156: an opaque (no-cors) response gets no
+		// loadingFinished, even once the page read it; its status is the end.
+		opaque := page.Event == "load" && page.ResponseType == "opaque"
+		err = t.cap.wait(rctx, token, mark, func(_, a *harness.Exchange) bool { return a != nil && (a.Finished || opaque && a.Status > 0) })
+		if err != nil {
+			return out, err
+		}
+	case "abort":
+		// An abort right after send may stop the request before Chrome reports it at all.
+		sctx, scancel := context.WithTimeout(rctx, settle)
+		_ = t.cap.wait(sctx, token, mark, func(_, a *harness.Exchange) bool { return a != nil && a.Finished })
+		scancel()
+	}
+	out.BrowserTime = time.Since(t0)
+	out.Server = server(rctx)
+	t0 = time.Now()
+	// Extra-info events (raw headers, cookies, blocked status) trail the end.
+	sctx, scancel := context.WithTimeout(rctx, settle)
+	werr := t.cap.wait(sctx, token, mark, func(p, a *harness.Exchange) bool {
+		return browserComplete(out.Server, p, a)
+	})
+	scancel()
+	out.BrowserTime += time.Since(t0)
+	b := &out.Browser
+	b.Preflight, b.Actual = t.cap.view(token, mark)
+	if werr != nil && ctx.Err() == nil {
+		out.Notes = append(out.Notes, "Chrome's events for this request were incomplete after "+settle.String())
+	}
+	if a := b.Actual; a != nil {
+		b.EngineReason, b.FailedParameter, b.ErrorText = a.EngineReason, a.FailedParameter, a.ErrorText
+		// Chrome's CorsError values are the common reasons, by construction.
+		b.Reason = verdict.Reason(a.EngineReason)
+	}
+	return out, nil
+}
+
+// browserComplete reports whether Chrome's view holds every exchange the server saw.
+func browserComplete(sv harness.ServerView, pre, actual *harness.Exchange) bool {
+	if !sv.Recorded {
+		return actual == nil || actual.Finished
+	}
+	if len(sv.Preflights()) > 0 && (pre == nil || pre.Status == 0 && !pre.Finished) {
+		return false
+	}
+	if acts := sv.Actuals(); len(acts) > 0 {
+		if actual == nil || !actual.OnWire {
+			return false
+		}
+		// The server answered, so Chrome saw a status: for a response CORS
+		// blocked, it comes only in responseReceivedExtraInfo, which can
+		// trail loadingFailed. Wait for it unless the page gave up first.
+		answered := false
+		for _, e := range acts {
+			answered = answered || e.Status > 0
+		}
+		if answered && actual.Status == 0 && !actual.Canceled {
+			return false
+		}
+	}
+	return true
+}
