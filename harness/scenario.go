@@ -90,6 +90,8 @@ type Expect struct {
 	Page *PageEnd
 	// Text is the response text the page must read.
 	Text *string
+	// Status is the status the page must read (0: not checked).
+	Status int
 }
 
 // PreflightAsk is what a preflight asks: Access-Control-Request-Method and -Headers.
@@ -144,6 +146,9 @@ func (e Expect) With(o Expect) Expect {
 	}
 	if o.Text != nil {
 		e.Text = o.Text
+	}
+	if o.Status != 0 {
+		e.Status = o.Status
 	}
 	return e
 }

@@ -53,8 +53,8 @@ var _ = Describe("redirects (section G)", func() {
 
 	DescribeTable("each hop needs its own CORS pass", scenarioTable, entries(
 		perAPI("a redirect without Allow-Origin is blocked before the next hop: MissingAllowOriginHeader", both,
-			hop("", servers.Policy{}, allow), BeBlockedWith("MissingAllowOriginHeader")),
+			hop("", servers.Policy{}, allow), blocked("MissingAllowOriginHeader")),
 		perAPI("no-cors follows the redirect with no CORS check: opaque", fetchOnly,
-			harness.Request{Mode: "no-cors", Policy: servers.Policy{Redirect: &servers.Redirect{Status: 302}}}, BeOpaque()),
+			harness.Request{Mode: "no-cors", Policy: servers.Policy{Redirect: &servers.Redirect{Status: 302}}}, opaque),
 	))
 })

@@ -647,6 +647,14 @@ func (p *parser) expectation(n *yaml.Node, field string) (harness.Expect, error)
 			}, "event")
 		},
 		"text": text(&e.Text),
+		"status": func(_, v *yaml.Node) error {
+			n, err := strconv.Atoi(v.Value)
+			if err != nil || n < 100 || n > 599 {
+				return p.errorf(v, field+".status", "%q: must be an HTTP status, 100-599", v.Value)
+			}
+			e.Status = n
+			return nil
+		},
 	})
 	if err != nil {
 		return e, err
@@ -654,8 +662,8 @@ func (p *parser) expectation(n *yaml.Node, field string) (harness.Expect, error)
 	if e.Reason != "" && e.Outcome != "" && e.Outcome != verdict.Blocked {
 		return e, p.errorf(n, field+".reason", "a reason only goes with result: blocked")
 	}
-	if e.Parameter != nil && e.Reason == "" {
-		return e, p.errorf(n, field+".parameter", "a parameter only goes with a reason")
+	if e.Parameter != nil && e.Reason == "" && e.Outcome != verdict.Failed {
+		return e, p.errorf(n, field+".parameter", "a parameter only goes with a reason (or result: failed, for the network error)")
 	}
 	return e, nil
 }

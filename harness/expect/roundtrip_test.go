@@ -156,6 +156,9 @@ func (g gen) expect() harness.Expect {
 			e.Parameter = harness.Str(g.text())
 		}
 	}
+	if e.Outcome == verdict.Failed && g.chance(2) {
+		e.Parameter = harness.Str("net::ERR_CONNECTION_REFUSED")
+	}
 	if g.chance(2) {
 		e.Preflight = harness.Bool(g.chance(2))
 	}
@@ -180,6 +183,9 @@ func (g gen) expect() harness.Expect {
 	}
 	if g.chance(3) {
 		e.Text = harness.Str(g.text())
+	}
+	if g.chance(3) {
+		e.Status = []int{200, 204, 404, 500}[g.r.IntN(4)]
 	}
 	return e
 }

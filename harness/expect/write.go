@@ -206,5 +206,8 @@ func expectNode(e harness.Expect) *yaml.Node {
 	if e.Text != nil {
 		add(m, "text", scalar(*e.Text))
 	}
+	if e.Status != 0 {
+		add(m, "status", scalar(strconv.Itoa(e.Status)))
+	}
 	return m
 }

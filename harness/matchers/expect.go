@@ -31,6 +31,8 @@ func Compile(e harness.Expect) []types.GomegaMatcher {
 		ms = append(ms, BeBlocked())
 	case e.Outcome == verdict.Opaque:
 		ms = append(ms, BeOpaque())
+	case e.Outcome == verdict.Failed && e.Parameter != nil:
+		ms = append(ms, FailWithoutCORSError(*e.Parameter))
 	case e.Outcome != "":
 		ms = append(ms, HaveOutcome(e.Outcome))
 	}
@@ -71,6 +73,9 @@ func Compile(e harness.Expect) []types.GomegaMatcher {
 	}
 	if e.Text != nil {
 		ms = append(ms, HaveResponseText(*e.Text))
+	}
+	if e.Status != 0 {
+		ms = append(ms, HaveStatus(e.Status))
 	}
 	return ms
 }

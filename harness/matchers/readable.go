@@ -100,3 +100,13 @@ func NotBeExecuted() types.GomegaMatcher {
 		return true, ""
 	}}
 }
+
+// HaveStatus succeeds when the page read status code.
+func HaveStatus(code int) types.GomegaMatcher {
+	return &resultMatcher{want: fmt.Sprintf("give the page status %d", code), check: func(r harness.Result) (bool, string) {
+		if r.Page.Status != code {
+			return false, fmt.Sprintf("the page read status %d", r.Page.Status)
+		}
+		return true, ""
+	}}
+}
