@@ -53,7 +53,7 @@ unit: | $(TMPDIR)
 
 ## fuzz: a short run of each fuzz target (seed corpora in testdata/fuzz; the unit tests run the seeds too); FUZZTIME=1m for a longer one
 FUZZTIME ?= 1s
-FUZZ    := FuzzParseHeaderList:./harness/model FuzzParsePolicy:./servers FuzzParse:./harness/expect
+FUZZ    := FuzzParseHeaderList:./harness/model FuzzParsePolicy:./servers FuzzParse:./harness/expect FuzzEncodings:./harness/expect
 fuzz: | $(TMPDIR)
 	@mkdir -p $(OUT)
 	@# The three targets at once, one worker each; a failure prints its log.
