@@ -140,7 +140,7 @@ func (v Verdict) String() string {
 	case Failed:
 		return "✗ failed   " + v.Parameter + " (not a CORS error)"
 	case Aborted, TimedOut:
-		s := "✗ " + string(v.Outcome) + "    the page ended it"
+		s := fmt.Sprintf("✗ %-9sthe page ended it", v.Outcome)
 		if v.Parameter != "" {
 			s += " (" + v.Parameter + ")"
 		}
