@@ -10,17 +10,17 @@ export TMPDIR := /tmp/corslab-$(shell printf %s '$(CURDIR)' | cksum | cut -d' ' 
 # Every go command needs it, lint and demo included, from a clean checkout on.
 $(shell mkdir -p $(TMPDIR))
 
-.PHONY: test demo bench lab screenshots chrome modules lint unit fuzz specs matrix leftovers leakcheck soak coverage clean
+.PHONY: test demo bench lab screenshots browsers modules lint unit fuzz specs matrix leftovers leakcheck soak coverage clean
 
 ## test: install what is missing, lint, run the unit tests and the specs in parallel, check nothing leaked
-test: chrome modules lint unit fuzz specs matrix leftovers leakcheck coverage
+test: browsers modules lint unit fuzz specs matrix leftovers leakcheck coverage
 
 ## demo: a narrated tour of the article's CORS walk-through in real Chrome
-demo: chrome modules
+demo: browsers modules
 	$(GO) run ./cmd/corslab demo
 
 ## bench: the fixed workload, benchstat-friendly (3 counts), then linearity and the one-line summary last
-bench: chrome modules
+bench: browsers modules
 	@mkdir -p $(OUT)
 	$(GO) test -run '^$$' -bench 'Workload$$' -benchtime 200x -count 3 ./harness/bench | tee $(OUT)/bench.txt
 	$(GO) test -run '^$$' -bench 'WorkloadFreshContext$$' -benchtime 30x -count 3 ./harness/bench | tee -a $(OUT)/bench.txt
@@ -30,15 +30,16 @@ $(TMPDIR):
 	@mkdir -p $@
 
 ## lab: serve the interactive teaching lab on the page origin (Ctrl-C stops it)
-lab: chrome modules | $(TMPDIR)
+lab: browsers modules | $(TMPDIR)
 	$(GO) run ./cmd/corslab demo --serve
 
 ## screenshots: drive the lab headless and write the PNGs README shows into docs/
-screenshots: chrome modules | $(TMPDIR)
+screenshots: browsers modules | $(TMPDIR)
 	$(GO) run ./cmd/corslab demo --screenshots docs
 
-chrome:
-	@bash scripts/install-chrome
+## browsers: install the browsers of $(CORSLAB_ENGINES) (all three when unset) from Debian's packages when missing
+browsers:
+	@bash scripts/install-browsers
 
 modules:
 	@$(GO) mod download
@@ -84,7 +85,7 @@ leftovers:
 	@bash scripts/leftovers
 
 ## soak: the whole suite N times (SOAK_RUNS, default 20), parallel and randomized; names flaky specs
-soak: chrome modules
+soak: browsers modules
 	@bash scripts/soak $(SOAK_RUNS)
 
 ## leakcheck: end runs every way they can end; nothing may be left behind

@@ -12,18 +12,21 @@ import (
 
 	"github.com/corslab/corslab/harness"
 	"github.com/corslab/corslab/harness/expect"
+	"github.com/corslab/corslab/harness/verdict"
 )
 
-// check runs an expectations file's cases in real Chrome: a transcript per
-// failing case, a summary line, JUnit XML on request, exit 1 on any failure.
+// check runs an expectations file's cases in real browsers, each case in
+// every chosen engine: a transcript per failing case, a summary line, one
+// line per engine last, JUnit XML on request, exit 1 on any failure.
 func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	chrome := chromeFlag(fs)
+	engines := enginesFlag(fs)
 	junit := fs.String("junit", "", "write a JUnit XML report to this `path`")
 	api := fs.String("api", "", "base `URL` of the API the cases' relative URLs go to (overrides the file's api)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: corslab check [--api URL] [--junit PATH] [--chrome PATH] FILE")
+		fmt.Fprintln(stderr, "usage: corslab check [--engines LIST] [--api URL] [--junit PATH] [--chrome PATH] FILE")
 		fs.PrintDefaults()
 	}
 	// Flags may follow the file name.
@@ -42,6 +45,10 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return &exitError{code: 2, msg: "check: give exactly one expectations file"}
 	}
+	chosen, err := parseEngines(*engines)
+	if err != nil {
+		return &exitError{code: 2, msg: "check: " + err.Error()}
+	}
 	f, err := expect.Load(files[0])
 	if err != nil {
 		return &exitError{code: 2, msg: "check: " + err.Error()}
@@ -50,8 +57,8 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		f.API = *api
 	}
 	// ShareBrowser: a check is one Env, but several checks in one process
-	// (its tests) then share one Chrome; every case is its own browser context.
-	env, err := harness.Start(ctx, harness.Options{Paths: paths(*chrome), APIURL: f.API, ShareBrowser: true})
+	// (its tests) then share the browsers.
+	env, err := harness.Start(ctx, harness.Options{Engines: chosen, Paths: paths(*chrome), APIURL: f.API, ShareBrowser: true})
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
@@ -61,32 +68,36 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var outcomes []expect.Outcome
 	var took []time.Duration
 	var runErrs []error
-	passed := 0
-	for i, c := range f.Cases {
-		fmt.Fprintf(stderr, "check: %d/%d %s …\n", i+1, len(f.Cases), c.Name)
-		began := time.Now()
-		o, err := expect.Run(ctx, env, c)
-		if err != nil {
-			runErrs = append(runErrs, err)
+	total := len(f.Cases) * len(env.Engines())
+	n := 0
+	for _, c := range f.Cases {
+		for _, e := range env.Engines() {
+			n++
+			fmt.Fprintf(stderr, "check: %d/%d %s [%s] …\n", n, total, c.Name, e)
+			began := time.Now()
+			o, err := expect.Run(ctx, env.In(e), c)
+			if err != nil {
+				runErrs = append(runErrs, err)
+			}
+			took = append(took, time.Since(began))
+			outcomes = append(outcomes, o)
+			mark := "✗ failed"
+			if o.Passed() {
+				mark = "✓ passed"
+			}
+			fmt.Fprintf(stderr, "check: %d/%d %s in %d ms\n", n, total, mark, time.Since(began).Milliseconds())
+			if !o.Passed() {
+				fmt.Fprintln(stdout, o.Report())
+			}
+			if ctx.Err() != nil {
+				break
+			}
 		}
-		took = append(took, time.Since(began))
-		outcomes = append(outcomes, o)
-		mark := "✗ failed"
-		if o.Passed() {
-			mark = "✓ passed"
-		}
-		fmt.Fprintf(stderr, "check: %d/%d %s in %d ms\n", i+1, len(f.Cases), mark, time.Since(began).Milliseconds())
-		if o.Passed() {
-			passed++
-			continue
-		}
-		fmt.Fprintln(stdout, o.Report())
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	failed := len(outcomes) - passed
-	fmt.Fprintf(stdout, "check: %d cases, %d passed, %d failed\n", len(f.Cases), passed, len(f.Cases)-passed)
+	printSummary(stdout, f.Cases, env.Engines(), outcomes)
 	if *junit != "" {
 		if err := writeJUnit(*junit, f, outcomes, took, time.Since(start)); err != nil {
 			return fmt.Errorf("check: %w", err)
@@ -95,7 +106,13 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if ctx.Err() != nil {
 		return &exitError{code: 130, msg: "check: interrupted"}
 	}
-	if failed > 0 || len(outcomes) < len(f.Cases) {
+	failed := 0
+	for _, o := range outcomes {
+		if !o.Passed() {
+			failed++
+		}
+	}
+	if failed > 0 || len(outcomes) < total {
 		e := &exitError{code: 1}
 		if err := errors.Join(runErrs...); err != nil {
 			e.msg = err.Error()
@@ -103,6 +120,29 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return e
 	}
 	return nil
+}
+
+// printSummary prints "check: N cases, P passed, F failed" (a case passes
+// when it passed in every engine), then one such line per engine.
+func printSummary(w io.Writer, cases []harness.Scenario, engines []verdict.Engine, outcomes []expect.Outcome) {
+	perEngine := map[verdict.Engine]int{} // passes per engine
+	perCase := map[int]int{}              // passes per case (by its line)
+	for _, o := range outcomes {
+		if o.Passed() {
+			perEngine[o.Engine]++
+			perCase[o.Case.Line]++
+		}
+	}
+	passed := 0
+	for _, c := range cases {
+		if perCase[c.Line] == len(engines) {
+			passed++
+		}
+	}
+	fmt.Fprintf(w, "check: %d cases, %d passed, %d failed\n", len(cases), passed, len(cases)-passed)
+	for _, e := range engines {
+		fmt.Fprintf(w, "check [%s]: %d cases, %d passed, %d failed\n", e, len(cases), perEngine[e], len(cases)-perEngine[e])
+	}
 }
 
 // The JUnit XML schema as CI servers read it (Jenkins, GitLab, GitHub actions).
@@ -132,9 +172,9 @@ type junitFailure struct {
 }
 
 func writeJUnit(path string, f *expect.File, outcomes []expect.Outcome, took []time.Duration, total time.Duration) error {
-	s := junitSuite{Name: "corslab check " + f.Path, Tests: len(f.Cases), Time: total.Seconds()}
+	s := junitSuite{Name: "corslab check " + f.Path, Tests: len(outcomes), Time: total.Seconds()}
 	for i, o := range outcomes {
-		jc := junitCase{Name: o.Case.Name, Classname: f.Path, Time: took[i].Seconds()}
+		jc := junitCase{Name: o.Case.Name + " [" + string(o.Engine) + "]", Classname: f.Path, Time: took[i].Seconds()}
 		if !o.Passed() {
 			s.Failures++
 			msg := "could not run"

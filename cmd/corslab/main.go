@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	_ "github.com/corslab/corslab/harness/engines" // every engine
@@ -33,6 +34,23 @@ func (e *exitError) Error() string { return e.msg }
 // chromeFlag defines the --chrome flag every command that launches Chrome takes.
 func chromeFlag(fs *flag.FlagSet) *string {
 	return fs.String("chrome", "", "Chrome or Chromium binary (default: $CORSLAB_CHROME, then chromium/google-chrome on PATH)")
+}
+
+// enginesFlag defines the --engines flag of the commands that run in several engines.
+func enginesFlag(fs *flag.FlagSet) *string {
+	return fs.String("engines", "", "engines to run in, comma-separated: chromium, firefox, webkit, or all (default: $CORSLAB_ENGINES, then chromium)")
+}
+
+// parseEngines reads an --engines value; "" leaves the choice to $CORSLAB_ENGINES (harness.Options).
+func parseEngines(list string) ([]verdict.Engine, error) {
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	es, err := verdict.ParseEngines(list)
+	if err != nil {
+		return nil, fmt.Errorf("--engines %q: %w", list, err)
+	}
+	return es, nil
 }
 
 // paths is the Options.Paths of a --chrome flag's value.
@@ -95,4 +113,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprint(stderr, usage)
 	return &exitError{code: 2, msg: fmt.Sprintf("unknown command %q", args[0])}
+}
+
+// plural is "1 engine" or "3 engines".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
