@@ -9,6 +9,11 @@ OUT     := out
 export TMPDIR := /tmp/corslab-$(shell printf %s '$(CURDIR)' | cksum | cut -d' ' -f1)
 # Every go command needs it, lint and demo included, from a clean checkout on.
 $(shell mkdir -p $(TMPDIR))
+# The engines every target runs in: all three unless you narrow them
+# (CORSLAB_ENGINES=chromium make test). A chosen engine that is missing is
+# installed (browsers), never skipped.
+CORSLAB_ENGINES ?= all
+export CORSLAB_ENGINES
 
 .PHONY: test demo bench lab screenshots browsers modules lint unit fuzz specs matrix leftovers leakcheck soak coverage clean
 
@@ -24,7 +29,7 @@ bench: browsers modules
 	@mkdir -p $(OUT)
 	$(GO) test -run '^$$' -bench 'Workload$$' -benchtime 200x -count 3 ./harness/bench | tee $(OUT)/bench.txt
 	$(GO) test -run '^$$' -bench 'WorkloadFreshContext$$' -benchtime 30x -count 3 ./harness/bench | tee -a $(OUT)/bench.txt
-	$(GO) run ./cmd/corslab bench -n 200 -fresh 100 -sizes 100,500,1000
+	$(GO) run ./cmd/corslab bench -n 200 -fresh 100 -sizes 100,500,1000 --engines $(CORSLAB_ENGINES)
 
 $(TMPDIR):
 	@mkdir -p $@

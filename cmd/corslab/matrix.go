@@ -15,6 +15,7 @@ import (
 
 	"github.com/corslab/corslab/harness"
 	"github.com/corslab/corslab/harness/model"
+	"github.com/corslab/corslab/harness/verdict"
 	"github.com/corslab/corslab/servers"
 )
 
@@ -238,7 +239,8 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	chrome := chromeFlag(fs)
 	n := fs.Int("sample", 1500, "how many scenarios to draw from the matrix")
 	seed := fs.Uint64("seed", 1, "the draw's seed: the same seed gives the same scenarios")
-	profileName := fs.String("profile", "chromium", `the model profile to compare with: "chromium" or "fetch" (the standard as written)`)
+	engineName := fs.String("engine", "chromium", "the engine to run the scenarios in: chromium, firefox or webkit")
+	profileName := fs.String("profile", "", `the model profile to compare with: "" for the engine's own, or "fetch" (the standard as written)`)
 	report := fs.String("report", "out/matrix-report.txt", "where to write the mismatches with their transcripts")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{code: 2}
@@ -246,16 +248,23 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *n < 1 {
 		return &exitError{code: 2, msg: fmt.Sprintf("matrix: --sample %d: need at least 1 scenario", *n)}
 	}
-	var profile model.Profile
+	engines, err := verdict.ParseEngines(*engineName)
+	if err != nil || len(engines) != 1 {
+		return &exitError{code: 2, msg: fmt.Sprintf("matrix: --engine %q: want one of chromium, firefox, webkit", *engineName)}
+	}
+	engine := engines[0]
+	profile, ok := model.For(engine)
 	switch *profileName {
-	case "chromium", "chrome":
-		profile = model.Chromium
+	case "":
+		if !ok {
+			return &exitError{code: 2, msg: fmt.Sprintf("matrix: the model has no profile of %s", engine.Title())}
+		}
 	case "fetch":
 		profile = model.Standard
 	default:
-		return &exitError{code: 2, msg: fmt.Sprintf("matrix: --profile %q: must be \"chromium\" or \"fetch\"", *profileName)}
+		return &exitError{code: 2, msg: fmt.Sprintf("matrix: --profile %q: must be \"\" (the engine's own) or \"fetch\"", *profileName)}
 	}
-	env, err := harness.Start(ctx, harness.Options{Paths: paths(*chrome)})
+	env, err := harness.Start(ctx, harness.Options{Engines: []verdict.Engine{engine}, Paths: paths(*chrome)})
 	if err != nil {
 		return err
 	}
@@ -285,7 +294,7 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			problems = append(problems, "error: "+err.Error())
 		}
 		for k, r := range results {
-			if profile.Name != model.Chromium.Name {
+			if profile.Name != r.Predicted.Profile {
 				r.Predicted = own.Predict(r.URL, r.Request.Method, r.Request.Headers, r.Request.Credentials, r.Request.Mode, r.Request.UploadListener, r.Request.Policy)
 				results[k] = r
 			}
@@ -318,7 +327,7 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	fmt.Fprintf(stdout, "matrix: wall time %.2fs, %.0f scenarios/s; report %s\n", wall.Seconds(), float64(len(list))/wall.Seconds(), *report)
-	fmt.Fprintf(stdout, "matrix: %d scenarios, %d mismatches\n", len(list), len(bad))
+	fmt.Fprintf(stdout, "matrix [%s]: %d scenarios, %d mismatches\n", engine, len(list), len(bad))
 	if len(bad) > 0 {
 		return &exitError{code: 1}
 	}
