@@ -34,7 +34,8 @@ type LaunchConfig struct {
 	Path string
 	// RemoteURL attaches to a browser that already runs (Chromium's DevTools URL).
 	RemoteURL string
-	// Names are host-name patterns (e.g. "*.test") the browser must resolve to Addr.
+	// Names are the host names the browser must resolve to Addr (the origins'
+	// names, e.g. "app.test", "api.test", "other.test").
 	Names []string
 	// Addr is the address the origins listen on.
 	Addr string

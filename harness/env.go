@@ -127,8 +127,8 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 			Path: opts.Paths[name], Addr: bindAddr(opts.Servers), SPKI: origins.SPKI, Certificate: cert,
 			ThirdPartyCookies: opts.ThirdPartyCookies,
 		}
-		if origins.HostRule != "" || opts.Servers.Names {
-			cfg.Names = []string{"*.test"}
+		if opts.Servers.Names {
+			cfg.Names = origins.Names()
 		}
 		if name == verdict.Chromium {
 			cfg.RemoteURL = remote

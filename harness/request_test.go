@@ -1,9 +1,11 @@
 package harness
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/corslab/corslab/harness/verdict"
 	"github.com/corslab/corslab/servers"
 )
 
@@ -58,5 +60,30 @@ func TestResolveReportsABadURL(t *testing.T) {
 	got, err := Request{URL: "/users?page=2"}.Resolve(Bases{API: "http://127.0.0.1:1/"}, "t")
 	if err != nil || got != "http://127.0.0.1:1/users?corslab-token=t&page=2" {
 		t.Errorf("Resolve(/users?page=2) = %q, %v", got, err)
+	}
+}
+
+// A coarse reason ("not allowed by Access-Control-Allow-Origin") is narrowed
+// by the standard's CORS check on what the server sent, and says so.
+func TestACoarseReasonIsNarrowedByTheServersAnswer(t *testing.T) {
+	for _, c := range []struct {
+		acao []string
+		want verdict.Reason
+	}{
+		{nil, verdict.MissingAllowOriginHeader},
+		{[]string{"http://elsewhere.test"}, verdict.AllowOriginMismatch},
+		{[]string{"127.0.0.1"}, verdict.InvalidAllowOriginValue},
+	} {
+		h := http.Header{}
+		for _, v := range c.acao {
+			h.Add("Access-Control-Allow-Origin", v)
+		}
+		r := Result{Engine: verdict.WebKit, PageOrigin: "http://app.test:1",
+			Browser: BrowserView{Reason: verdict.AllowOriginRejected, EngineReason: "Origin http://app.test:1 is not allowed by Access-Control-Allow-Origin."},
+			Server:  ServerView{Recorded: true, Entries: []servers.Entry{{Method: "GET", Status: 200, Response: h}}}}
+		r.refine()
+		if r.Browser.Reason != c.want || !strings.Contains(r.Browser.Refined, "the server sent") || r.Browser.EngineReason == "" {
+			t.Errorf("ACAO %q: reason %s (%s), want %s with a note", c.acao, r.Browser.Reason, r.Browser.Refined, c.want)
+		}
 	}
 }

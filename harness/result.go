@@ -69,6 +69,10 @@ type BrowserView struct {
 	FailedParameter string
 	// ErrorText is the network error, e.g. "net::ERR_FAILED" or "net::ERR_CONNECTION_REFUSED".
 	ErrorText string
+	// Refined says how corslab narrowed a coarse engine reason to Reason (the
+	// Fetch standard's CORS check on the Allow-Origin the server sent), ""
+	// when the engine named Reason itself.
+	Refined string
 	// Messages are the engine's console messages about the request, in order.
 	Messages []string
 	// PreflightFromJournal is true when the engine reports no preflights at
@@ -294,6 +298,9 @@ func (r Result) String() string {
 		sb.WriteString("  (the browser never sent the request)\n")
 	}
 	sb.WriteString("  " + r.verdictLine() + "\n")
+	if b.Refined != "" {
+		sb.WriteString("  reason: " + b.Refined + "\n")
+	}
 	fmt.Fprintf(&sb, "  page: %s;  server: %s\n", r.pageLine(), r.serverLine())
 	for _, d := range r.Disagreements() {
 		sb.WriteString("  ! views disagree: " + d + "\n")

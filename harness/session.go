@@ -252,6 +252,7 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 	res.Page, res.Browser, res.Server = sent.Page, sent.Browser, sent.Server
 	res.Notes = append(res.Notes, sent.Notes...)
 	res.Timing = Timing{Page: sent.PageTime, Browser: sent.BrowserTime, Server: serverTime}
+	res.refine()
 	if err != nil {
 		return res, fmt.Errorf("harness: run %s %s in %s: %w", req.method(), res.URL, s.lane.kind.Name(), explain(s.browser, err))
 	}

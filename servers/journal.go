@@ -22,6 +22,10 @@ type Entry struct {
 	// before that, -1 when there was no answer (the client went away, or the
 	// server closed the connection).
 	Status int
+	// Response is the header the server answered with (set with Status): the
+	// server's own account of what it sent, for browsers that report none of
+	// a response they blocked.
+	Response http.Header
 }
 
 // Origin returns the request's Origin header, or "" when it had none.
@@ -41,6 +45,7 @@ type Journal struct {
 }
 
 // Entries returns a copy of the requests recorded for token, oldest first.
+// Their headers are shared with the journal: read them, do not change them.
 func (j *Journal) Entries(token string) []Entry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -98,8 +103,8 @@ func (j *Journal) notifyLocked() {
 	}
 }
 
-// record stores r under token and returns a func that sets its status.
-func (j *Journal) record(token string, r *http.Request) func(status int) {
+// record stores r under token and returns a func that sets its status and response header.
+func (j *Journal) record(token string, r *http.Request) func(status int, h http.Header) {
 	e := &Entry{
 		Time:    time.Now(),
 		Method:  r.Method,
@@ -115,9 +120,9 @@ func (j *Journal) record(token string, r *http.Request) func(status int) {
 	j.entries[token] = append(j.entries[token], e)
 	j.notifyLocked()
 	j.mu.Unlock()
-	return func(status int) {
+	return func(status int, h http.Header) {
 		j.mu.Lock()
-		e.Status = status
+		e.Status, e.Response = status, h
 		j.notifyLocked()
 		j.mu.Unlock()
 	}
@@ -145,7 +150,7 @@ func (j *Journal) Record(h http.Handler) http.Handler {
 		defer func() {
 			if sw.status == 0 { // the handler wrote nothing
 				if sw.hijacked || r.Context().Err() != nil {
-					set(-1)
+					set(-1, nil)
 				} else {
 					sw.WriteHeader(http.StatusOK)
 				}
@@ -160,7 +165,7 @@ type statusWriter struct {
 	http.ResponseWriter
 	status   int
 	hijacked bool
-	onStatus func(int)
+	onStatus func(int, http.Header)
 }
 
 // Hijack hands the connection to the handler; nothing more is written through w.
@@ -172,7 +177,7 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func (w *statusWriter) answered(code int) {
 	if w.status == 0 && code >= 200 {
 		w.status = code
-		w.onStatus(code)
+		w.onStatus(code, w.Header().Clone())
 	}
 }
 

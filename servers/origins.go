@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"sync"
 
@@ -164,6 +165,20 @@ func start(ip netip.Addr, port int, name string, h http.Handler, cert *tls.Certi
 		Addr: l.Addr().String(),
 		srv:  srv,
 	}, nil
+}
+
+// Names returns the origins' host names when they are served by name (Options.Names), else nil.
+func (o *Origins) Names() []string {
+	if o.HostRule == "" {
+		return nil
+	}
+	var out []string
+	for _, s := range []*Server{o.App, o.API, o.Other} {
+		if u, err := url.Parse(s.URL); err == nil {
+			out = append(out, u.Hostname())
+		}
+	}
+	return out
 }
 
 // urls returns the origins' URLs that are running.

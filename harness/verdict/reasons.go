@@ -49,6 +49,28 @@ const (
 	Other Reason = "Other"
 )
 
+// Coarse reasons: an engine whose words name only a family of failures
+// reports one of these; the harness narrows it to the member the response
+// shows (see Covers), and keeps the engine's words beside it.
+const (
+	// AllowOriginRejected: Access-Control-Allow-Origin did not allow the page
+	// (missing, another origin, not an origin, or several values).
+	AllowOriginRejected Reason = "AllowOriginRejected"
+	// PreflightAllowOriginRejected is AllowOriginRejected on the preflight's answer.
+	PreflightAllowOriginRejected Reason = "PreflightAllowOriginRejected"
+)
+
+// Covers lists the reasons a coarse reason stands for; nil for one that is not coarse.
+func (r Reason) Covers() []Reason {
+	switch r {
+	case AllowOriginRejected:
+		return []Reason{MissingAllowOriginHeader, AllowOriginMismatch, InvalidAllowOriginValue, MultipleAllowOriginValues}
+	case PreflightAllowOriginRejected:
+		return []Reason{PreflightMissingAllowOriginHeader, PreflightAllowOriginMismatch, PreflightInvalidAllowOriginValue, PreflightMultipleAllowOriginValues}
+	}
+	return nil
+}
+
 // Info is what one reason means and what the server would have to send.
 // Means and Fix are templates: {origin} is the page origin, {param} the value
 // the browser blamed, {acao} the Access-Control-Allow-Origin line the server
@@ -154,6 +176,12 @@ var reasons = []Info{
 	{Reason: PreflightInvalidAllowExternal, Preflight: true, Header: "Access-Control-Allow-Private-Network",
 		Means: "The preflight's Access-Control-Allow-Private-Network is not “true”.",
 		Fix:   "the preflight (OPTIONS) response must send Access-Control-Allow-Private-Network: true exactly; it sent “{sent}”"},
+	{Reason: AllowOriginRejected, Header: "Access-Control-Allow-Origin",
+		Means: "Access-Control-Allow-Origin did not allow the page's origin {origin} (the browser does not say whether it was missing, another origin, or not an origin).",
+		Fix:   "the response must carry {acao}, exactly; it sent “{sent}”"},
+	{Reason: PreflightAllowOriginRejected, Preflight: true, Header: "Access-Control-Allow-Origin",
+		Means: "The preflight answer's Access-Control-Allow-Origin did not allow the page's origin {origin}, so the browser never sends the request.",
+		Fix:   "the preflight (OPTIONS) response must carry {acao}, exactly; it sent “{sent}”"},
 	{Reason: Other,
 		Means: "The browser blocked the request for a reason corslab has no common name for: {param}",
 		Fix:   "read the browser's own words in the transcript: {param}"},
