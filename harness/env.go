@@ -180,6 +180,12 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	return e, nil
 }
 
+// ChosenEngines returns the engines an Env started with these explicit
+// engines runs: explicit when not empty, else $CORSLAB_ENGINES, else Chromium.
+func ChosenEngines(explicit ...verdict.Engine) ([]verdict.Engine, error) {
+	return chooseEngines(explicit)
+}
+
 // chooseEngines returns the engines of an Env: explicit, else $CORSLAB_ENGINES, else Chromium.
 func chooseEngines(explicit []verdict.Engine) ([]verdict.Engine, error) {
 	if len(explicit) > 0 {
