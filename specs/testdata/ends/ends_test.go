@@ -1,6 +1,7 @@
 // Package ends is a fixture for scripts/leakcheck: a suite that ends the way
-// $CORSLAB_END says (pass, fail, panic, hang, timeout), so the script can
-// check that no Chrome, temp folder or socket outlives any of them. It lives
+// $CORSLAB_END says (pass, fail, panic, hang, timeout), with a browser of
+// every engine $CORSLAB_ENGINES chooses busy, so the script can check that
+// no browser, Xvfb, temp folder or socket outlives any of them. It lives
 // under testdata so `go test ./...` never runs it.
 package ends
 
@@ -24,9 +25,11 @@ var env *harness.Env
 var _ = BeforeSuite(func(ctx SpecContext) { env = suite.Start(ctx, harness.Options{}) })
 
 var _ = It("ends as $CORSLAB_END says", func(ctx SpecContext) {
-	r, err := env.Do(ctx, harness.Request{Policy: servers.Policy{AllowOrigin: []string{servers.Echo}}})
+	rs, err := env.DoAll(ctx, harness.Request{Policy: servers.Policy{AllowOrigin: []string{servers.Echo}}})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(r.Allowed()).To(BeTrue())
+	for _, r := range rs {
+		Expect(r.Allowed()).To(BeTrue(), r.String())
+	}
 	switch end := os.Getenv("CORSLAB_END"); end {
 	case "pass":
 	case "fail":
@@ -34,7 +37,7 @@ var _ = It("ends as $CORSLAB_END says", func(ctx SpecContext) {
 	case "panic":
 		panic("panicking on purpose")
 	case "hang", "timeout":
-		// A request the server never answers, with Chrome busy: the script
+		// A request the server never answers, with the browsers busy: the script
 		// interrupts here (hang) or the spec's timeout ends it (timeout).
 		if marker := os.Getenv("CORSLAB_MARKER"); marker != "" {
 			Expect(os.WriteFile(marker, []byte("running\n"), 0o644)).To(Succeed())
