@@ -157,14 +157,60 @@
     idle();
   }
 
+  // runOne runs the form's request in every engine of the lab and shows
+  // their verdicts side by side, with the diagram of the engine picked.
   function runOne(body, label) {
     busy(label);
-    return api("run", body).then(function (run) {
-      state.last = run;
-      show([run], null);
-      share(run.query);
+    return api("run", body).then(function (cmp) {
+      state.compare = cmp;
+      state.last = pickedRun(cmp);
+      show([state.last], null, cmp);
+      share(state.last.query);
       idle();
     }, failed);
+  }
+
+  // pickedRun is the run of the engine picked (the first engine until one is).
+  function pickedRun(cmp) {
+    return cmp.runs.filter(function (r) { return r.engine === state.picked; })[0] || cmp.runs[0];
+  }
+
+  // tokensOf maps each engine of cmp to its run's token: a repeat reuses each engine's URL.
+  function tokensOf(cmp) {
+    var t = {};
+    cmp.runs.forEach(function (r) { t[r.engine] = r.token; });
+    return t;
+  }
+
+  // drawCompare is the side-by-side table: each engine's verdict, the common
+  // reason and the engine's own words, and a button to draw its diagram.
+  function drawCompare(cmp) {
+    var sec = document.createElement("section");
+    sec.className = "engines card";
+    sec.id = "engines";
+    sec.setAttribute("aria-label", "The same request in every engine");
+    var rows = cmp.runs.map(function (r) {
+      var picked = r.engine === state.last.engine;
+      return '<tr data-engine="' + esc(r.engine) + '" data-reason="' + esc(r.reason) + '" data-allowed="' + (r.allowed ? "true" : "false") + '"' + (picked ? ' class="picked"' : "") + ">" +
+        "<th scope=\"row\">" + esc(engineTitle(r.engine)) + "</th>" +
+        '<td class="' + (r.allowed ? "ok" : "bad") + '">' + esc(r.verdict) + "</td>" +
+        "<td>" + (r.reason ? "<code>" + esc(r.reason) + "</code>" : "") + "</td>" +
+        "<td>" + esc(r.engineReason && r.engineReason !== r.reason ? r.engineReason : "") + "</td>" +
+        '<td><button type="button" data-pick="' + esc(r.engine) + '"' + (picked ? ' aria-pressed="true"' : ' aria-pressed="false"') + ">Show diagram</button></td></tr>";
+    }).join("");
+    sec.innerHTML = "<h3>In every engine</h3>" +
+      '<table class="engines-table"><thead><tr><th scope="col">Engine</th><th scope="col">Verdict</th><th scope="col">Reason</th><th scope="col">Its own words</th><th scope="col"></th></tr></thead><tbody>' +
+      rows + "</tbody></table>" +
+      (cmp.disagreements && cmp.disagreements.length ? '<ul class="warn disagree">' + cmp.disagreements.map(function (d) { return "<li>Engines disagree: " + esc(d) + "</li>"; }).join("") + "</ul>"
+        : '<p class="cache live">Every engine did the same.</p>');
+    sec.querySelectorAll("[data-pick]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        state.picked = b.getAttribute("data-pick");
+        state.last = pickedRun(cmp);
+        show([state.last], null, cmp);
+      });
+    });
+    return sec;
   }
 
   // runHere runs the scenario in corslab's browser and, from this page, in
@@ -219,6 +265,7 @@
     $("preset-say").textContent = p.say + Object.keys(p.deviations || {}).map(function (e) { return "  " + e + ": " + p.deviations[e]; }).join("");
     busy("Running " + p.id + " (" + sends.length + " request" + (sends.length > 1 ? "s" : "") + ") in a fresh browser context…");
     return api("step", { id: id }).then(function (step) {
+      state.compare = null;
       state.last = step.runs[step.runs.length - 1];
       show(step.runs, step);
       share("preset=" + encodeURIComponent(id));
@@ -241,9 +288,10 @@
 
   var LANES = { page: 0, browser: 1, server: 2 };
 
-  function show(runs, step) {
+  function show(runs, step, cmp) {
     var out = $("results");
     out.innerHTML = "";
+    if (cmp && cmp.runs.length > 1) out.appendChild(drawCompare(cmp));
     if (step) {
       var head = document.createElement("div");
       head.className = "step-check " + (step.asSaid ? "ok" : "bad");
@@ -424,7 +472,7 @@
     });
     $("repeat").addEventListener("click", function () {
       if (!state.last) return;
-      runOne({ query: state.last.query, token: state.last.token }, "Repeating the same request (same URL)…");
+      runOne({ query: state.last.query, tokens: state.compare ? tokensOf(state.compare) : {} }, "Repeating the same request (same URL in each engine)…");
     });
     document.querySelectorAll("[data-copy]").forEach(function (b) {
       b.addEventListener("click", function () { copy(b.getAttribute("data-copy")); });
@@ -458,11 +506,12 @@
       if (q.get("preset")) return runPreset(q.get("preset"));
       if (location.search.length > 1) {
         busy("Restoring the shared scenario…");
-        return api("run", { query: location.search }).then(function (run) {
-          fillForm(run.query);
-          state.last = run;
-          show([run], null);
-          share(run.query);
+        return api("run", { query: location.search }).then(function (cmp) {
+          state.compare = cmp;
+          state.last = pickedRun(cmp);
+          fillForm(state.last.query);
+          show([state.last], null, cmp);
+          share(state.last.query);
           idle();
         }, failed);
       }

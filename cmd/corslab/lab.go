@@ -54,6 +54,10 @@ var labShots = []shot{
 		Policy: servers.Policy{AllowOrigin: []string{"*"}}}},
 	{file: "lab-cache.png", selector: ".results", preset: "A8"},
 	{file: "lab-overview.png", preset: "A7"},
+	// One request, every engine side by side: a 404 preflight without CORS
+	// headers, which WebKit blames on the status and the others on Allow-Origin.
+	{file: "lab-engines.png", selector: ".results", request: harness.Request{Method: "PUT",
+		Policy: servers.Policy{AllowOrigin: []string{servers.Echo}, Preflight: &servers.Policy{PreflightStatus: 404}}}},
 }
 
 // screenshots opens each shot's share URL in a tab of the lab's own Chrome,

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -103,8 +104,8 @@ func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var in struct {
-			Query string `json:"query"` // the share link's query (harness.Request.Query)
-			Token string `json:"token"` // repeat: reuse this token (URL, cache entry)
+			Query  string            `json:"query"`  // the share link's query (harness.Request.Query)
+			Tokens map[string]string `json:"tokens"` // repeat: reuse each engine's token (URL, cache entry)
 		}
 		if err := readJSON(r, &in); err != nil {
 			jsonError(w, http.StatusBadRequest, err)
@@ -112,19 +113,23 @@ func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		req, err := parseQuery(in.Query)
 		if err == nil {
-			req.Token = in.Token
 			err = check(req)
+		}
+		for _, t := range in.Tokens {
+			if err == nil {
+				err = check(harness.Request{Token: t})
+			}
 		}
 		if err != nil {
 			jsonError(w, http.StatusBadRequest, err)
 			return
 		}
-		res, err := env.Do(ctx, req)
+		cmp, err := RunEverywhere(ctx, env, req, in.Tokens)
 		if err != nil {
 			jsonError(w, http.StatusInternalServerError, err)
 			return
 		}
-		writeJSON(w, NewRun(res))
+		writeJSON(w, cmp)
 	case "plan":
 		// For running the scenario in the visitor's own browser too.
 		if !post() {
@@ -273,6 +278,38 @@ func NewRun(res harness.Result) Run {
 		out.Server = []string{"not recorded"}
 	}
 	return out
+}
+
+// Compare is one request run in every engine of the lab: a Run per engine,
+// side by side, and where the engines disagree.
+type Compare struct {
+	Runs          []Run    `json:"runs"`
+	Disagreements []string `json:"disagreements"`
+}
+
+// RunEverywhere sends req in every engine of env at once, each engine with
+// the token tokens gives it (a repeat: the same URL), or a new one.
+func RunEverywhere(ctx context.Context, env *harness.Env, req harness.Request, tokens map[string]string) (Compare, error) {
+	engines := env.Engines()
+	results := make(harness.Results, len(engines))
+	errs := make([]error, len(engines))
+	var wg sync.WaitGroup
+	for i, e := range engines {
+		wg.Go(func() {
+			r := req
+			r.Token = tokens[string(e)]
+			results[i], errs[i] = env.In(e).Do(ctx, r)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return Compare{}, err
+	}
+	out := Compare{Disagreements: results.Disagreements()}
+	for _, r := range results {
+		out.Runs = append(out.Runs, NewRun(r))
+	}
+	return out, nil
 }
 
 // Journal is what the API origin received for one token, for a run in the visitor's browser.
