@@ -20,20 +20,29 @@ import (
 // traffic leaves this machine. See
 // docs/decisions/2026-11-25-impersonate-the-page-origin-with-the-fetch-domain.md.
 func (e *Env) NewSessionAs(ctx context.Context, origin string) (*Session, error) {
-	o, err := CheckPageOrigin(origin)
+	o, err := e.checkImpersonated(origin)
 	if err != nil {
-		return nil, fmt.Errorf("harness: %w", err)
+		return nil, err
 	}
 	if o == e.Origins.App.URL {
 		return e.NewSession(ctx)
 	}
-	b := e.Bases()
-	for _, s := range []string{e.Origins.API.URL, e.Origins.Other.URL, b.API} {
+	return e.lane().openSession(ctx, Page{As: o, HTML: pages.StandaloneHTML()}, o)
+}
+
+// checkImpersonated returns origin as a browser serializes it, or an error:
+// it must be an origin, and not the API's own.
+func (e *Env) checkImpersonated(origin string) (string, error) {
+	o, err := CheckPageOrigin(origin)
+	if err != nil {
+		return "", fmt.Errorf("harness: %w", err)
+	}
+	for _, s := range []string{e.Origins.API.URL, e.Origins.Other.URL, e.Bases().API} {
 		if sameOrigin(o, s) {
-			return nil, fmt.Errorf("harness: page origin %s is the API's own origin: its requests would not be cross-origin", o)
+			return "", fmt.Errorf("harness: page origin %s is the API's own origin: its requests would not be cross-origin", o)
 		}
 	}
-	return e.lane().openSession(ctx, Page{As: o, HTML: pages.StandaloneHTML()}, o)
+	return o, nil
 }
 
 // CheckPageOrigin returns origin as a browser serializes it, or an error

@@ -133,6 +133,10 @@ type ServerView struct {
 	// URL outside corslab); Entries is then empty and says nothing.
 	Recorded bool
 	Entries  []servers.Entry
+	// Marked is true when the server marks its application (servers.App;
+	// corslab's own API does): an entry's AppRan then says whether the
+	// application ran, not only whether something answered.
+	Marked bool
 }
 
 // Preflights returns the preflight requests the server received.
@@ -189,14 +193,34 @@ func (r Result) Blocked() bool { return r.Browser.Reason != "" }
 // Preflighted reports whether a preflight went out for this request.
 func (r Result) Preflighted() bool { return r.Browser.Preflight != nil }
 
-// Executed reports whether the server received and answered the actual request.
+// Executed reports whether the server ran the actual request: its
+// application ran, when the server marks it (servers.App), else something
+// answered it (corslab cannot tell a middleware's answer from your
+// application's then).
 func (r Result) Executed() bool {
+	if ran, known := r.AppRan(); known {
+		return ran
+	}
 	for _, e := range r.Server.Actuals() {
 		if e.Status > 0 {
 			return true
 		}
 	}
 	return false
+}
+
+// AppRan reports whether the server's application ran the actual request;
+// known is false when the server does not mark its application (servers.App).
+func (r Result) AppRan() (ran, known bool) {
+	if !r.Server.Recorded || !r.Server.Marked {
+		return false, false
+	}
+	for _, e := range r.Server.Actuals() {
+		if e.AppRan {
+			return true, true
+		}
+	}
+	return false, true
 }
 
 // CookiesSent returns the names of the cookies the actual request carried, as the server received them.
@@ -350,6 +374,9 @@ func (r Result) serverLine() string {
 			st = "client left"
 		}
 		part := e.Method + " " + st
+		if r.Server.Marked && !e.IsPreflight() && e.Status != 0 {
+			part += plural(e.AppRan, " (the app ran)", " (answered; the app did not run)")
+		}
 		if len(e.Cookies) > 0 {
 			var names []string
 			for _, c := range e.Cookies {

@@ -79,6 +79,9 @@ type Expect struct {
 	// Executed says whether the server must have run the actual request:
 	// true with a blocked outcome is "blocked but executed".
 	Executed *bool
+	// AppRan says whether the server's application (servers.App) must have
+	// run the actual request, as opposed to a middleware answering it.
+	AppRan *bool
 	// Readable are response headers the page must be able to read.
 	Readable []string
 	// Unreadable are response headers the page must not be able to read.
@@ -131,6 +134,9 @@ func (e Expect) With(o Expect) Expect {
 	}
 	if o.Executed != nil {
 		e.Executed = o.Executed
+	}
+	if o.AppRan != nil {
+		e.AppRan = o.AppRan
 	}
 	if o.Readable != nil {
 		e.Readable = o.Readable

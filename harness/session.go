@@ -32,6 +32,7 @@ type Session struct {
 	bctx    BrowserContext // the tab's browser context
 	owner   bool           // Close disposes of bctx too (the session made it)
 	tab     Tab
+	page    Page // what the tab shows between requests
 	origin  string
 	model   *model.Browser // predicts this context's requests, preflight cache included
 
@@ -59,6 +60,10 @@ func (l *lane) openSession(ctx context.Context, page Page, origin string) (*Sess
 
 // open opens the session's tab on page and makes its model.
 func (s *Session) open(ctx context.Context, page Page) error {
+	s.page = page
+	if page.As != "" {
+		s.page.URL = page.As + "/"
+	}
 	tab, err := s.bctx.Open(ctx, page)
 	if err != nil {
 		return fmt.Errorf("harness: open a %s tab on %s: %w", s.lane.kind.Name(), s.origin, explain(s.browser, err))
@@ -119,6 +124,37 @@ func (s *Session) NewTab(ctx context.Context) (*Session, error) {
 // carry Origin: null. The caller must call Close on it when finished.
 func (s *Session) NewSandboxedTab(ctx context.Context) (*Session, error) {
 	return s.newTab(ctx, Page{URL: s.env.Origins.App.URL + pages.SandboxedPath}, "null")
+}
+
+// NewTabAs opens a tab in the session's browser context whose page runs as
+// origin (see Env.NewSessionAs): it shares the session's cookies, HTTP cache
+// and preflight cache, so a response one origin's page fetched can be served
+// to the other's from the HTTP cache. The caller must call Close on it.
+func (s *Session) NewTabAs(ctx context.Context, origin string) (*Session, error) {
+	o, err := s.env.checkImpersonated(origin)
+	if err != nil {
+		return nil, err
+	}
+	if o == s.env.Origins.App.URL {
+		return s.NewTab(ctx)
+	}
+	return s.newTab(ctx, Page{As: o, HTML: pages.StandaloneHTML()}, o)
+}
+
+// Navigate visits url in the session's browser context as a person would
+// (a top-level navigation, with the context's cookies), for servers that set
+// their cookie on a page visit; then the session's page is loaded again,
+// ready for the next Do.
+func (s *Session) Navigate(ctx context.Context, url string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.tab.Navigate(ctx, url); err != nil {
+		return fmt.Errorf("harness: visit %s: %w", url, explain(s.browser, err))
+	}
+	if err := s.tab.Navigate(ctx, s.page.URL); err != nil {
+		return fmt.Errorf("harness: back to %s after the visit: %w", s.page.URL, explain(s.browser, err))
+	}
+	return nil
 }
 
 func (s *Session) newTab(ctx context.Context, page Page, origin string) (*Session, error) {
@@ -246,7 +282,7 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 		if err != nil {
 			res.Notes = append(res.Notes, "the server was still answering when the views were collected")
 		}
-		return ServerView{Recorded: true, Entries: entries}
+		return ServerView{Recorded: true, Entries: entries, Marked: journal.Marked()}
 	}
 	sent, err := s.tab.Send(ctx, desc, token, server)
 	res.Page, res.Browser, res.Server = sent.Page, sent.Browser, sent.Server

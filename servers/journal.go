@@ -26,6 +26,9 @@ type Entry struct {
 	// server's own account of what it sent, for browsers that report none of
 	// a response they blocked.
 	Response http.Header
+	// AppRan is true when the request reached the application (a handler
+	// wrapped with App; corslab's own API is one): not only a middleware.
+	AppRan bool
 }
 
 // Origin returns the request's Origin header, or "" when it had none.
@@ -42,6 +45,7 @@ type Journal struct {
 	mu      sync.Mutex
 	entries map[string][]*Entry
 	changed chan struct{} // closed and replaced on every change
+	marked  bool          // a request reached an App handler
 }
 
 // Entries returns a copy of the requests recorded for token, oldest first.
@@ -103,8 +107,8 @@ func (j *Journal) notifyLocked() {
 	}
 }
 
-// record stores r under token and returns a func that sets its status and response header.
-func (j *Journal) record(token string, r *http.Request) func(status int, h http.Header) {
+// record stores r under token and returns its entry and a func that sets its status and response header.
+func (j *Journal) record(token string, r *http.Request) (*Entry, func(status int, h http.Header)) {
 	e := &Entry{
 		Time:    time.Now(),
 		Method:  r.Method,
@@ -120,7 +124,7 @@ func (j *Journal) record(token string, r *http.Request) func(status int, h http.
 	j.entries[token] = append(j.entries[token], e)
 	j.notifyLocked()
 	j.mu.Unlock()
-	return func(status int, h http.Header) {
+	return e, func(status int, h http.Header) {
 		j.mu.Lock()
 		e.Status, e.Response = status, h
 		j.notifyLocked()
@@ -145,7 +149,8 @@ func TokenOf(r *http.Request) string {
 // Record wraps h so that every request it receives is recorded in j under its token.
 func (j *Journal) Record(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		set := j.record(TokenOf(r), r)
+		e, set := j.record(TokenOf(r), r)
+		r = r.WithContext(context.WithValue(r.Context(), appKey{}, &appMark{j: j, e: e}))
 		sw := &statusWriter{ResponseWriter: w, onStatus: set}
 		defer func() {
 			if sw.status == 0 { // the handler wrote nothing
@@ -200,3 +205,42 @@ func (w *statusWriter) Flush() {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// App marks h as the application: every request that reaches it is
+// recorded as having run the application (Entry.AppRan), so a Result can
+// tell a middleware or router that answered (403, 405, a preflight) from
+// your application that ran. Wrap the innermost handler, inside your CORS
+// middleware: cors.Handler(servers.App(users)).
+func App(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m, ok := r.Context().Value(appKey{}).(*appMark); ok {
+			m.ran()
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// appKey carries a request's appMark in its context.
+type appKey struct{}
+
+// appMark is how App reaches the journal entry of its request.
+type appMark struct {
+	j *Journal
+	e *Entry
+}
+
+func (m *appMark) ran() {
+	m.j.mu.Lock()
+	m.e.AppRan = true
+	m.j.marked = true
+	m.j.notifyLocked()
+	m.j.mu.Unlock()
+}
+
+// Marked reports whether a request of this journal has reached an App
+// handler: from then on an entry with AppRan false is one whose application did not run.
+func (j *Journal) Marked() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.marked
+}

@@ -6,6 +6,7 @@ package servers
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/corslab/corslab/pages"
 )
@@ -28,8 +30,14 @@ type Options struct {
 	// for Chrome's --ignore-certificate-errors-spki-list.
 	TLS bool
 	// API replaces the built-in API handler with a user's own handler. Its
-	// requests are still recorded in the journal.
+	// requests are still recorded in the journal. Wrap the application
+	// inside your middleware with App, so Results can tell "your
+	// middleware answered" from "your application ran".
 	API http.Handler
+	// APIFor builds the API handler from the started origins, for a CORS
+	// configuration that names the page origin (which exists only once the
+	// origins run). It is called once, before any request; set API or APIFor.
+	APIFor func(*Origins) http.Handler
 	// Page replaces the page origin's handler (pages.Handler); wrap
 	// pages.Handler to add routes, as the teaching lab does.
 	Page http.Handler
@@ -96,9 +104,18 @@ func Start(opts Options) (*Origins, error) {
 		}
 		cert, o.SPKI, o.cert = &c, spki, c.Certificate[0]
 	}
+	if opts.API != nil && opts.APIFor != nil {
+		return nil, errors.New("servers: set Options.API or Options.APIFor, not both")
+	}
+	// The handler APIFor builds exists only once the origins run: the
+	// servers start with this one and it is set before Start returns.
+	var late lateHandler
 	handler := opts.API
-	if handler == nil {
-		handler = &api{stop: o.stop, own: o.urls}
+	switch {
+	case opts.APIFor != nil:
+		handler = &late
+	case handler == nil:
+		handler = App(&api{stop: o.stop, own: o.urls})
 	}
 	recorded := o.Journal.Record(handler)
 	names := [3]string{"", "", ""}
@@ -132,6 +149,14 @@ func Start(opts Options) (*Origins, error) {
 		o.mu.Lock()
 		*servers[i] = s
 		o.mu.Unlock()
+	}
+	if opts.APIFor != nil {
+		h := opts.APIFor(o)
+		if h == nil {
+			o.Close()
+			return nil, errors.New("servers: Options.APIFor returned a nil handler")
+		}
+		late.h.Store(&h)
 	}
 	return o, nil
 }
@@ -179,6 +204,18 @@ func (o *Origins) Names() []string {
 		}
 	}
 	return out
+}
+
+// lateHandler serves with a handler set after the servers started.
+type lateHandler struct{ h atomic.Pointer[http.Handler] }
+
+func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := l.h.Load()
+	if h == nil {
+		http.Error(w, "corslab: the API handler is not built yet", http.StatusServiceUnavailable)
+		return
+	}
+	(*h).ServeHTTP(w, r)
 }
 
 // urls returns the origins' URLs that are running.

@@ -632,6 +632,7 @@ func (p *parser) expectation(n *yaml.Node, field string) (harness.Expect, error)
 			return
 		},
 		"executed":   flag(&e.Executed),
+		"app-ran":    flag(&e.AppRan),
 		"readable":   func(_, v *yaml.Node) (err error) { e.Readable, err = p.strs(v, field+".readable"); return },
 		"unreadable": func(_, v *yaml.Node) (err error) { e.Unreadable, err = p.strs(v, field+".unreadable"); return },
 		"cookies-sent": func(_, v *yaml.Node) (err error) {

@@ -170,6 +170,9 @@ func (g gen) expect() harness.Expect {
 		e.Executed = harness.Bool(g.chance(2))
 	}
 	if g.chance(3) {
+		e.AppRan = harness.Bool(g.chance(2))
+	}
+	if g.chance(3) {
 		e.Readable = []string{g.word()}
 	}
 	if g.chance(3) {

@@ -186,6 +186,9 @@ func expectNode(e harness.Expect) *yaml.Node {
 	if e.Executed != nil {
 		add(m, "executed", flag(*e.Executed))
 	}
+	if e.AppRan != nil {
+		add(m, "app-ran", flag(*e.AppRan))
+	}
 	if len(e.Readable) > 0 {
 		add(m, "readable", list(e.Readable))
 	}

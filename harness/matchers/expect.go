@@ -53,11 +53,10 @@ func Compile(e harness.Expect) []types.GomegaMatcher {
 		ms = append(ms, ComeFromPageOrigin())
 	}
 	if e.Executed != nil {
-		if *e.Executed {
-			ms = append(ms, BeExecuted())
-		} else {
-			ms = append(ms, NotBeExecuted())
-		}
+		ms = append(ms, yesNo2(*e.Executed, BeExecuted(), NotBeExecuted()))
+	}
+	if e.AppRan != nil {
+		ms = append(ms, yesNo2(*e.AppRan, RunTheApp(), NotRunTheApp()))
 	}
 	if len(e.Readable) > 0 {
 		ms = append(ms, LetPageRead(e.Readable...))
@@ -78,6 +77,13 @@ func Compile(e harness.Expect) []types.GomegaMatcher {
 		ms = append(ms, HaveStatus(e.Status))
 	}
 	return ms
+}
+
+func yesNo2(want bool, yes, no types.GomegaMatcher) types.GomegaMatcher {
+	if want {
+		return yes
+	}
+	return no
 }
 
 func yesNo(want bool, m types.GomegaMatcher) types.GomegaMatcher {

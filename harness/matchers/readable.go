@@ -110,3 +110,42 @@ func HaveStatus(code int) types.GomegaMatcher {
 		return true, ""
 	}}
 }
+
+// RunTheApp succeeds when the server's application ran the actual request
+// (it reached a handler wrapped with servers.App), not only a middleware.
+func RunTheApp() types.GomegaMatcher {
+	return &resultMatcher{want: "run the server's application", check: func(r harness.Result) (bool, string) {
+		ran, known := r.AppRan()
+		switch {
+		case !known:
+			return false, "corslab cannot tell: the server does not mark its application (wrap it with servers.App)"
+		case !ran:
+			return false, "no request reached the application; " + answeredBy(r)
+		}
+		return true, ""
+	}}
+}
+
+// NotRunTheApp succeeds when the server's application did not run the
+// actual request: a middleware or router answered it, or it never arrived.
+func NotRunTheApp() types.GomegaMatcher {
+	return &resultMatcher{want: "leave the server's application unrun", check: func(r harness.Result) (bool, string) {
+		ran, known := r.AppRan()
+		switch {
+		case !known:
+			return false, "corslab cannot tell: the server does not mark its application (wrap it with servers.App)"
+		case ran:
+			return false, "the application ran"
+		}
+		return true, ""
+	}}
+}
+
+// answeredBy says what the server answered to the actual request, if anything.
+func answeredBy(r harness.Result) string {
+	acts := r.Server.Actuals()
+	if len(acts) == 0 {
+		return "the actual request never reached the server"
+	}
+	return fmt.Sprintf("something before it answered %s %d", acts[0].Method, acts[0].Status)
+}
