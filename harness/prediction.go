@@ -1,18 +1,21 @@
 package harness
 
 import (
+	"net/http"
 	"sort"
 	"strings"
 
 	"github.com/corslab/corslab/harness/model"
+	"github.com/corslab/corslab/servers"
 )
 
 // notModelled says why the model cannot predict req ("" when it can): the
-// model knows the Fetch standard's CORS rules, not the page's own tricks.
+// model knows the Fetch standard's CORS rules, not the page's own tricks. A
+// server that is not corslab's own API has no Policy to predict from before
+// the request: it is predicted afterwards, from the headers it answered
+// (predictFromResponse).
 func notModelled(req Request) string {
 	switch {
-	case req.URL != "":
-		return "the server is not one of corslab's origins"
 	case req.Environment != Modern:
 		return "createCORSRequest's " + req.Environment + " environment"
 	case req.Abort != "" || req.Timeout > 0:
@@ -33,7 +36,100 @@ func (s *Session) predict(req Request, url string) model.Prediction {
 	if why := notModelled(req); why != "" {
 		return model.Prediction{Profile: s.model.Profile.Name, NotModelled: why}
 	}
+	if req.URL != "" {
+		return model.Prediction{} // predicted from the response, once it is in
+	}
 	return s.model.Predict(url, req.method(), req.Headers, req.Credentials, req.Mode, req.UploadListener, req.Policy)
+}
+
+// predictFromResponse predicts r (a request to a server that is not
+// corslab's own API) from the headers its responses carried, as the browser
+// reported them or, failing that, as the server's journal recorded them:
+// what the Fetch rules make of exactly those headers.
+func (s *Session) predictFromResponse(r *Result) {
+	if s.model == nil || r.Predicted.NotModelled != "" || r.Request.URL == "" {
+		return
+	}
+	pol, ok := r.answeredPolicy()
+	if !ok {
+		r.Predicted = model.Prediction{Profile: s.model.Profile.Name,
+			NotModelled: "no response headers reached " + r.browserName() + " or the journal to predict from"}
+		return
+	}
+	req := r.Request
+	r.Predicted = s.model.Predict(r.URL, req.method(), req.Headers, req.Credentials, req.Mode, req.UploadListener, pol)
+	r.Predicted.FromResponse = true
+}
+
+// answeredPolicy is the servers.Policy that answers as r's server did: the
+// CORS headers of its preflight and actual responses, sent as they were.
+func (r *Result) answeredPolicy() (servers.Policy, bool) {
+	actual, okA := r.responseHeaders(false)
+	pre, okP := r.responseHeaders(true)
+	if !okA && !okP {
+		return servers.Policy{}, false
+	}
+	pol := policyOf(actual)
+	if okP {
+		p := policyOf(pre)
+		pol.Preflight = &p
+	}
+	return pol, true
+}
+
+// responseHeaders returns the headers and status of the preflight's or the
+// actual response, as the browser reported them, else as the journal recorded them.
+func (r *Result) responseHeaders(preflight bool) (answer, bool) {
+	e := r.Browser.Actual
+	if preflight {
+		e = r.Browser.Preflight
+	}
+	if e != nil && e.Status > 0 && !(preflight && r.Browser.PreflightFromJournal) {
+		h := http.Header{}
+		for k, v := range e.ResponseHeaders {
+			for _, line := range strings.Split(v, "\n") {
+				h.Add(k, line)
+			}
+		}
+		return answer{e.Status, h}, true
+	}
+	entries := r.Server.Actuals()
+	if preflight {
+		entries = r.Server.Preflights()
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		if entries[i].Response != nil {
+			return answer{entries[i].Status, entries[i].Response}, true
+		}
+	}
+	return answer{}, false
+}
+
+// answer is one response's status and header.
+type answer struct {
+	status int
+	h      http.Header
+}
+
+// policyOf is the Policy whose answer carries these headers, sent verbatim.
+func policyOf(a answer) servers.Policy {
+	h := a.h
+	p := servers.Policy{
+		AllowOrigin: h.Values("Access-Control-Allow-Origin"), AllowMethods: h.Values("Access-Control-Allow-Methods"),
+		AllowHeaders: h.Values("Access-Control-Allow-Headers"), ExposeHeaders: h.Values("Access-Control-Expose-Headers"),
+		AllowCredentials: h.Get("Access-Control-Allow-Credentials"), MaxAge: h.Get("Access-Control-Max-Age"), MaxAgeRaw: true,
+		Status: a.status, PreflightStatus: a.status,
+	}
+	for k, vs := range h {
+		if strings.HasPrefix(strings.ToLower(k), "access-control-") {
+			continue
+		}
+		for _, v := range vs {
+			p.Headers = append(p.Headers, servers.Header{Name: k, Value: v})
+		}
+	}
+	sort.Slice(p.Headers, func(i, j int) bool { return p.Headers[i].Name < p.Headers[j].Name })
+	return p
 }
 
 // ModelDisagreements lists where the browser (all three views) and the
@@ -42,7 +138,11 @@ func (r Result) ModelDisagreements() []string {
 	var readable []string
 	if r.Allowed() {
 		policyNames := map[string]bool{}
-		for _, h := range r.Request.Policy.Headers {
+		pol := r.Request.Policy
+		if r.Predicted.FromResponse {
+			pol, _ = r.answeredPolicy()
+		}
+		for _, h := range pol.Headers {
 			policyNames[strings.ToLower(h.Name)] = true
 		}
 		for k := range r.Page.Headers {

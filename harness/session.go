@@ -289,6 +289,7 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 	res.Notes = append(res.Notes, sent.Notes...)
 	res.Timing = Timing{Page: sent.PageTime, Browser: sent.BrowserTime, Server: serverTime}
 	res.refine()
+	s.predictFromResponse(&res)
 	if err != nil {
 		return res, fmt.Errorf("harness: run %s %s in %s: %w", req.method(), res.URL, s.lane.kind.Name(), explain(s.browser, err))
 	}

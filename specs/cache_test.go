@@ -66,8 +66,8 @@ var _ = Describe("the preflight cache", Label("slow"), SpecPriority(longFirst), 
 		Entry(`no Max-Age, and an unparsable one ("soon"): Chrome caches 5 s (cached at 3 s, preflighted at 5.3 s)`, []string{"", "soon"},
 			[]step{{0, true}, {3 * time.Second, true}, {5300 * time.Millisecond, false}}, within),
 		Entry("Max-Age 0: never cached", []string{"0"}, []step{{0, false}}, within),
-		// Max-Age is delta-seconds: "-1" fails to parse, so the standard caches for the default 5 s.
-		Entry("Chrome departs from the Fetch standard: Max-Age -1 is never cached (the standard reads it as absent: 5 s)", []string{"-1"}, []step{{0, false}}, within),
+		// The conformance tests (web-platform-tests cors/preflight-cache.htm) say so too.
+		Entry("Max-Age -1: never cached", []string{"-1"}, []step{{0, false}}, within),
 	)
 
 	It("an entry for PUT does not cover PATCH: a new preflight goes out", within, func(ctx SpecContext) {

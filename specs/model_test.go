@@ -66,12 +66,6 @@ var _ = Describe("Chrome's deviations from the Fetch standard", func() {
 		Expect(std.Preflight).To(BeTrue(), "DPR is not a CORS-safelisted request-header in the standard")
 	})
 
-	It("caches nothing for Access-Control-Max-Age: -1", within, func(ctx SpecContext) {
-		r, std := both(ctx, harness.Request{Method: "PUT", Policy: servers.Policy{AllowOrigin: echo, AllowMethods: []string{"PUT"}, MaxAge: "-1"}}, true)
-		Expect(r).To(matchers.BePreflighted())
-		Expect(std.FromCache).To(BeTrue(), "-1 is not delta-seconds, so the standard caches for the default 5 s")
-	})
-
 	It("blames the last disallowed header in sorted order", within, func(ctx SpecContext) {
 		h := []servers.Header{{Name: "X-Corslab", Value: "1"}, {Name: "Content-Type", Value: "application/json"}, {Name: "X-Second", Value: "1"}}
 		r, std := both(ctx, harness.Request{Method: "POST", Headers: h, Policy: servers.Policy{AllowOrigin: echo}}, false)

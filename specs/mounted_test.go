@@ -101,11 +101,15 @@ func sessionAs(ctx context.Context, origin string) *harness.Session {
 	return s
 }
 
-// doAs sends req from a page on origin to the mounted Env.
+// doAs sends req from a page on origin to the mounted Env. The model
+// predicts a mounted handler from the headers it answered, and must explain
+// what the browser did.
 func doAs(ctx context.Context, origin string, req harness.Request) harness.Result {
 	GinkgoHelper()
 	r, err := sessionAs(ctx, origin).Do(ctx, req)
 	Expect(err).NotTo(HaveOccurred())
+	Expect(r.Predicted.NotModelled).To(BeEmpty(), "the model predicts every server\n%s", r)
+	Expect(r.ModelDisagreements()).To(BeEmpty(), "the model explains what the browser did\n%s", r)
 	return r
 }
 

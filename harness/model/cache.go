@@ -14,8 +14,10 @@ const (
 
 // MaxAge implements CORS-preflight fetch steps 7.8-7.9 for one
 // Access-Control-Max-Age value (present false: no header): how long the
-// preflight's answer may be reused. A value that is not delta-seconds counts as
-// absent (5 s); larger values are capped at 7200 s; 0 means no reuse.
+// preflight's answer may be reused. A value that is not a number counts as
+// absent (5 s); larger values are capped at 7200 s; 0 and negative values
+// mean no reuse (the conformance tests' "age = -1, should not be cached",
+// web-platform-tests cors/preflight-cache.htm).
 func (p Profile) MaxAge(value string, present bool) time.Duration {
 	if !present {
 		return DefaultMaxAge
@@ -26,10 +28,8 @@ func (p Profile) MaxAge(value string, present bool) time.Duration {
 		return MaxMaxAge // delta-seconds too large for int64: capped
 	case err != nil:
 		return DefaultMaxAge
-	case n < 0 && p.NegativeMaxAgeNotCached:
-		return 0
 	case n < 0:
-		return DefaultMaxAge // "-1" is not delta-seconds
+		return 0
 	case n > int64(MaxMaxAge/time.Second):
 		return MaxMaxAge
 	}

@@ -130,6 +130,13 @@ func (p Profile) preflightChecks(origin, method string, headers []servers.Header
 	if status == 0 {
 		status = 204
 	}
+	if pp.Redirect != nil {
+		// CORS-preflight fetch never follows a redirect: its status is not ok.
+		if p.PreflightRedirectReported {
+			return nil, nil, &Failure{verdict.PreflightDisallowedRedirect, ""}
+		}
+		status = pp.Redirect.Status
+	}
 	okStatus := status >= 200 && status <= 299
 	if !okStatus && !p.AllowOriginBeforePreflightStatus {
 		return nil, nil, &Failure{verdict.PreflightInvalidStatus, ""}

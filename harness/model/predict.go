@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	neturl "net/url"
 	"strings"
 	"time"
 
@@ -29,6 +30,10 @@ type Prediction struct {
 	// Readable lists, of the header names the policy adds to the response
 	// (servers.Policy.Headers), those the page can read: lower-cased, sorted.
 	Readable []string
+	// FromResponse is true when the prediction was made after the request,
+	// from the headers the server answered (a server that is not corslab's
+	// own API has no Policy to predict from before).
+	FromResponse bool
 }
 
 // String is the prediction in one line, e.g. "preflight, blocked HeaderDisallowedByPreflightResponse (x-a)".
@@ -63,7 +68,11 @@ func (p Prediction) String() string {
 	if p.Verdict.Outcome == verdict.Allowed && len(p.Readable) > 0 {
 		parts = append(parts, "readable "+strings.Join(p.Readable, ","))
 	}
-	return p.Profile + ": " + strings.Join(parts, ", ")
+	s := p.Profile + ": " + strings.Join(parts, ", ")
+	if p.FromResponse {
+		s += " (from the headers the server answered)"
+	}
+	return s
 }
 
 // Browser predicts the requests of one browser context whose page is on
@@ -123,10 +132,37 @@ func (b *Browser) Predict(url, method string, headers []servers.Header, credenti
 		}
 	}
 	pred.Sent = true
-	// Main fetch step 14 / HTTP fetch step 4.3: the actual response must pass the CORS check.
-	if err := CORSCheck(b.Origin, allowOriginValues(policy, b.Origin), policy.AllowCredentials, credentials); err != nil {
-		pred.Verdict = err.verdict()
-		return pred
+	// Main fetch step 14 / HTTP fetch step 4.3: the actual response must pass
+	// the CORS check; a redirect (HTTP-redirect fetch) must pass it at every
+	// hop, and a hop to another origin taints the request's origin (null).
+	origin := b.Origin
+	for hop := 0; ; hop++ {
+		if err := CORSCheck(origin, allowOriginValues(policy, origin), policy.AllowCredentials, credentials); err != nil {
+			pred.Verdict = err.verdict()
+			return pred
+		}
+		r := policy.Redirect
+		if r == nil {
+			break
+		}
+		if hop == 0 && pred.Preflight || hop > 4 {
+			// A redirected request that needed a preflight preflights again at
+			// the new URL; the model does not follow that.
+			return Prediction{Profile: p.Name, NotModelled: "a preflighted request that is redirected"}
+		}
+		if loc, err := neturl.Parse(r.To); err == nil && loc.User != nil {
+			pred.Verdict = verdict.Verdict{Outcome: verdict.Blocked, Reason: verdict.RedirectContainsCredentials}
+			return pred
+		}
+		if r.To != "" && !sameOrigin(r.To, url) {
+			origin = "null" // the tainted origin flag
+		}
+		url = r.To + "/next"
+		if r.Then != nil {
+			policy = *r.Then
+		} else {
+			policy = servers.Policy{}
+		}
 	}
 	pred.Verdict = verdict.Verdict{Outcome: verdict.Allowed}
 	var names []string
@@ -135,6 +171,13 @@ func (b *Browser) Predict(url, method string, headers []servers.Header, credenti
 	}
 	pred.Readable = ReadableResponseHeaders(names, policy.ExposeHeaders, credentials)
 	return pred
+}
+
+// sameOrigin reports whether origin (scheme://host:port) is the origin of rawURL.
+func sameOrigin(origin, rawURL string) bool {
+	a, err1 := neturl.Parse(origin)
+	b, err2 := neturl.Parse(rawURL)
+	return err1 == nil && err2 == nil && a.Scheme == b.Scheme && strings.EqualFold(a.Host, b.Host)
 }
 
 func (f *Failure) verdict() verdict.Verdict {

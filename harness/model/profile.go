@@ -33,11 +33,11 @@ type Profile struct {
 	// the matrix's preflight-status × Allow-Origin scenarios.
 	AllowOriginBeforePreflightStatus bool
 
-	// NegativeMaxAgeNotCached: `Access-Control-Max-Age: -1` caches nothing. The
-	// standard reads a value that is not delta-seconds as absent, so 5 s.
-	// Evidence: specs/cache_test.go (Max-Age -1); the matrix's repeated
-	// requests with Max-Age -1.
-	NegativeMaxAgeNotCached bool
+	// PreflightRedirectReported: a redirected preflight is reported as such
+	// (PreflightDisallowedRedirect) before any other check. The standard
+	// only says a redirect is not an ok status (PreflightInvalidStatus).
+	// Evidence: specs/corserror_test.go (a 307 preflight).
+	PreflightRedirectReported bool
 
 	// SafelistedClientHints are request-header names Chrome treats as
 	// CORS-safelisted although the standard does not list them: client hints.
@@ -81,7 +81,7 @@ var Chromium = Profile{
 	Engine:                                  verdict.Chromium,
 	AllowHeadersWildcardCoversAuthorization: true,
 	AllowOriginBeforePreflightStatus:        true,
-	NegativeMaxAgeNotCached:                 true,
+	PreflightRedirectReported:               true,
 	SafelistedClientHints:                   map[string]bool{"dpr": true, "device-memory": true, "save-data": true},
 	BlameLastHeader:                         true,
 }
