@@ -43,6 +43,14 @@ func (r Result) Explain() string {
 	case verdict.Allowed:
 		return ""
 	case verdict.Blocked:
+		if s := r.rejectedBeforeHandlers(); s != "" {
+			return s
+		}
+		if a := r.Browser.Actual; a != nil && a.FromCache {
+			return "the browser answered from its HTTP cache, with a response the server sent earlier (it named " +
+				orNone(a.ResponseHeaders["access-control-allow-origin"]) + " in Access-Control-Allow-Origin); the server was not asked. " +
+				"A response that names the requesting origin must say Vary: Origin (or Cache-Control: no-store), so no cache serves one origin's answer to another"
+		}
 		return v.Reason.Remedy(r.Words())
 	case verdict.Opaque:
 		return "no-cors gives the page an opaque response it cannot read at all; to read it, the page must send a cors request (mode \"cors\") and the response must carry Access-Control-Allow-Origin"
@@ -63,10 +71,19 @@ func (r Result) Explain() string {
 }
 
 // rejectedBeforeHandlers explains a request the server refused before any
-// handler ran (Go's server answers 400 to a request it cannot parse).
+// handler ran: Go's HTTP server answers 400 to a request it cannot parse
+// (a header value with a control byte, say), and the journal, a handler,
+// never sees it.
 func (r Result) rejectedBeforeHandlers() string {
 	if a := r.Browser.Actual; a != nil && a.Status == 400 && r.Server.Recorded && len(r.Server.Actuals()) == 0 {
-		return "the server refused the request before any handler ran (400: it could not parse it, for example a header value with a control byte); no CORS header is involved"
+		return "the server refused the request before any handler ran (400: Go's HTTP server could not parse it, for example a header value with a control byte); no CORS header is involved"
 	}
 	return ""
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no origin"
+	}
+	return s
 }

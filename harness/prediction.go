@@ -158,3 +158,41 @@ func (r Result) ModelDisagreements() []string {
 	}
 	return r.Predicted.Compare(r.Preflighted(), sent, r.Verdict(), readable)
 }
+
+// Vary returns the Vary header of the actual response (the browser's
+// account, else the server's), and false when neither has one.
+func (r Result) Vary() (string, bool) {
+	a, ok := r.responseHeaders(false)
+	if !ok {
+		return "", false
+	}
+	return strings.Join(a.h.Values("Vary"), ", "), true
+}
+
+// VariesOnOrigin reports whether a Vary header value names Origin (or is *).
+func VariesOnOrigin(vary string) bool {
+	for _, f := range strings.Split(vary, ",") {
+		if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, "Origin") {
+			return true
+		}
+	}
+	return false
+}
+
+// reflectionWithoutVary says when the actual response named the page's own
+// origin in Access-Control-Allow-Origin but did not vary on Origin: an HTTP
+// cache (the browser's, or one between) may then serve this answer to
+// another origin. "" when it did not.
+func (r Result) reflectionWithoutVary() string {
+	a, ok := r.responseHeaders(false)
+	if !ok || r.PageOrigin == "" || r.PageOrigin == "null" {
+		return ""
+	}
+	if a.h.Get("Access-Control-Allow-Origin") != r.PageOrigin || VariesOnOrigin(strings.Join(a.h.Values("Vary"), ",")) {
+		return ""
+	}
+	if cc := strings.ToLower(a.h.Get("Cache-Control")); strings.Contains(cc, "no-store") {
+		return ""
+	}
+	return "the response names the page's origin in Access-Control-Allow-Origin without Vary: Origin: a cache may serve it to another origin (send Vary: Origin)"
+}

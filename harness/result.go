@@ -269,7 +269,8 @@ func (r Result) Disagreements() []string {
 	if !b.PreflightFromJournal && enginePre != (serverPre > 0) {
 		d = append(d, fmt.Sprintf("%s shows %s but the server received %d", name, plural(enginePre, "a preflight", "no preflight"), serverPre))
 	}
-	if b.Actual != nil && b.Actual.Status > 0 && len(r.Server.Actuals()) == 0 && len(b.Actual.Redirects) == 0 && !b.Actual.FromCache {
+	if b.Actual != nil && b.Actual.Status > 0 && len(r.Server.Actuals()) == 0 && len(b.Actual.Redirects) == 0 && !b.Actual.FromCache &&
+		r.rejectedBeforeHandlers() == "" {
 		d = append(d, fmt.Sprintf("%s got status %d for the request but the server never received it", name, b.Actual.Status))
 	}
 	if r.Page.Event == "load" && !r.Executed() && len(r.Server.Actuals()) == 0 && (b.Actual == nil || !b.Actual.FromCache) {

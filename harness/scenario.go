@@ -95,6 +95,10 @@ type Expect struct {
 	Text *string
 	// Status is the status the page must read (0: not checked).
 	Status int
+	// VaryOrigin says whether the actual response must carry Vary: Origin
+	// (a response that reflects the origin needs it, or a cache can serve
+	// one origin's answer to another).
+	VaryOrigin *bool
 }
 
 // PreflightAsk is what a preflight asks: Access-Control-Request-Method and -Headers.
@@ -155,6 +159,9 @@ func (e Expect) With(o Expect) Expect {
 	}
 	if o.Status != 0 {
 		e.Status = o.Status
+	}
+	if o.VaryOrigin != nil {
+		e.VaryOrigin = o.VaryOrigin
 	}
 	return e
 }

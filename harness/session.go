@@ -290,6 +290,9 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 	res.Timing = Timing{Page: sent.PageTime, Browser: sent.BrowserTime, Server: serverTime}
 	res.refine()
 	s.predictFromResponse(&res)
+	if w := res.reflectionWithoutVary(); w != "" {
+		res.Notes = append(res.Notes, w)
+	}
 	if err != nil {
 		return res, fmt.Errorf("harness: run %s %s in %s: %w", req.method(), res.URL, s.lane.kind.Name(), explain(s.browser, err))
 	}

@@ -63,8 +63,26 @@ func (t *tab) Send(ctx context.Context, desc []byte, token string, server func(c
 		b.EngineReason, b.FailedParameter, b.ErrorText = a.EngineReason, a.FailedParameter, a.ErrorText
 		// Chrome's CorsError values are the common reasons, by construction.
 		b.Reason = verdict.Reason(a.EngineReason)
+		if fromHTTPCache(a) {
+			a.FromCache = true
+			out.Notes = append(out.Notes, "Chromium checked a response it never asked the server for: it came from its HTTP cache "+
+				"(Chromium reports no event for a cached response that CORS blocks, and none of its headers)")
+		}
 	}
 	return out, nil
+}
+
+// fromHTTPCache reports whether Chrome blocked a's response without the
+// request ever leaving the browser: a reason about the actual response
+// (its Allow-Origin or Allow-Credentials) with no request on the wire and no
+// status means the response came from the HTTP cache. Chrome reports that
+// (requestServedFromCache, fromDiskCache) only for a response it lets through.
+func fromHTTPCache(a *harness.Exchange) bool {
+	if a.OnWire || a.Status != 0 || a.EngineReason == "" || a.FromCache {
+		return a.FromCache
+	}
+	info, ok := verdict.Lookup(verdict.Reason(a.EngineReason))
+	return ok && !info.Preflight && (info.Header == "Access-Control-Allow-Origin" || info.Header == "Access-Control-Allow-Credentials")
 }
 
 // browserComplete reports whether Chrome's view holds every exchange the server saw.

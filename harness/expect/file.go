@@ -631,10 +631,11 @@ func (p *parser) expectation(n *yaml.Node, field string) (harness.Expect, error)
 			e.FromPageOrigin, err = p.boolean(v, field+".from-page-origin")
 			return
 		},
-		"executed":   flag(&e.Executed),
-		"app-ran":    flag(&e.AppRan),
-		"readable":   func(_, v *yaml.Node) (err error) { e.Readable, err = p.strs(v, field+".readable"); return },
-		"unreadable": func(_, v *yaml.Node) (err error) { e.Unreadable, err = p.strs(v, field+".unreadable"); return },
+		"executed":    flag(&e.Executed),
+		"app-ran":     flag(&e.AppRan),
+		"vary-origin": flag(&e.VaryOrigin),
+		"readable":    func(_, v *yaml.Node) (err error) { e.Readable, err = p.strs(v, field+".readable"); return },
+		"unreadable":  func(_, v *yaml.Node) (err error) { e.Unreadable, err = p.strs(v, field+".unreadable"); return },
 		"cookies-sent": func(_, v *yaml.Node) (err error) {
 			e.CookiesSent, err = p.strs(v, field+".cookies-sent")
 			return

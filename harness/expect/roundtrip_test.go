@@ -190,6 +190,9 @@ func (g gen) expect() harness.Expect {
 	if g.chance(3) {
 		e.Status = []int{200, 204, 404, 500}[g.r.IntN(4)]
 	}
+	if g.chance(3) {
+		e.VaryOrigin = harness.Bool(g.chance(2))
+	}
 	return e
 }
 

@@ -212,5 +212,8 @@ func expectNode(e harness.Expect) *yaml.Node {
 	if e.Status != 0 {
 		add(m, "status", scalar(strconv.Itoa(e.Status)))
 	}
+	if e.VaryOrigin != nil {
+		add(m, "vary-origin", flag(*e.VaryOrigin))
+	}
 	return m
 }

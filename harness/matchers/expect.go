@@ -76,6 +76,9 @@ func Compile(e harness.Expect) []types.GomegaMatcher {
 	if e.Status != 0 {
 		ms = append(ms, HaveStatus(e.Status))
 	}
+	if e.VaryOrigin != nil {
+		ms = append(ms, yesNo(*e.VaryOrigin, VaryOnOrigin()))
+	}
 	return ms
 }
 

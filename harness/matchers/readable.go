@@ -149,3 +149,19 @@ func answeredBy(r harness.Result) string {
 	}
 	return fmt.Sprintf("something before it answered %s %d", acts[0].Method, acts[0].Status)
 }
+
+// VaryOnOrigin succeeds when the actual response carried Vary: Origin (or
+// Vary: *), as the browser received it or, when it reports none, as the
+// server sent it.
+func VaryOnOrigin() types.GomegaMatcher {
+	return &resultMatcher{want: "answer with Vary: Origin", check: func(r harness.Result) (bool, string) {
+		v, ok := r.Vary()
+		switch {
+		case !ok:
+			return false, "no account of the response's headers"
+		case !harness.VariesOnOrigin(v):
+			return false, fmt.Sprintf("the response's Vary was %q", v)
+		}
+		return true, ""
+	}}
+}
