@@ -22,6 +22,10 @@ func notModelled(req Request) string {
 		return "the page ends its own request"
 	case req.Policy.Stall != "":
 		return "the server stalls"
+	case req.Policy.Later != nil:
+		return "the server's answer changes between requests"
+	case len(req.Policy.RawHeaders) > 0:
+		return "the server writes raw headers"
 	}
 	// A string body changes nothing CORS sees: the Content-Type XHR and fetch
 	// add for it (text/plain;charset=UTF-8) is CORS-safelisted.

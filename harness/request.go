@@ -83,6 +83,14 @@ type Request struct {
 	// Sync sends a synchronous XMLHttpRequest (open with async false) instead
 	// of createCORSRequest's asynchronous one; the page blocks until the answer.
 	Sync bool
+	// User and Password are given to XMLHttpRequest's open() (xhr only):
+	// credentials in the request, not in its URL.
+	User, Password string
+	// ReferrerPolicy is fetch's referrerPolicy, e.g. "no-referrer"; "" sends none.
+	ReferrerPolicy string
+	// Worker sends the request from a dedicated worker the page starts,
+	// instead of from the page itself (same origin, another global).
+	Worker bool
 	// Token reuses the token of an earlier Result, so the request has the same
 	// URL (and so the same preflight-cache entry); "" makes a new token.
 	Token string
@@ -119,6 +127,15 @@ func (r Request) Label() string {
 	}
 	if r.Sync {
 		parts = append(parts, "sync")
+	}
+	if r.User != "" {
+		parts = append(parts, "open() user "+r.User)
+	}
+	if r.ReferrerPolicy != "" {
+		parts = append(parts, "referrerPolicy "+r.ReferrerPolicy)
+	}
+	if r.Worker {
+		parts = append(parts, "from a worker")
 	}
 	if r.Timeout > 0 {
 		parts = append(parts, "timeout "+r.Timeout.String())
@@ -177,6 +194,16 @@ var RequestFields = servers.Table[Request]{
 		At: func(r *Request, _ bool) any { return &r.UploadListener }},
 	{Key: "sync", Go: "Sync", Label: "Synchronous XHR", Help: "open(method, url, false).",
 		At: func(r *Request, _ bool) any { return &r.Sync }},
+	{Key: "user", Go: "User", Label: "open() user", Help: "xhr only: the user name given to XMLHttpRequest's open().",
+		At: func(r *Request, _ bool) any { return &r.User }},
+	{Key: "password", Go: "Password", Label: "open() password", Help: "xhr only: the password given to open().",
+		At: func(r *Request, _ bool) any { return &r.Password }},
+	{Key: "referrer-policy", Go: "ReferrerPolicy", Label: "fetch referrerPolicy",
+		Choices: []string{"", "no-referrer", "no-referrer-when-downgrade", "origin", "origin-when-cross-origin", "same-origin", "strict-origin", "strict-origin-when-cross-origin", "unsafe-url"},
+		Help:    "fetch only.",
+		At:      func(r *Request, _ bool) any { return &r.ReferrerPolicy }},
+	{Key: "worker", Go: "Worker", Label: "Send from a dedicated worker", Help: "The page starts a worker and the worker sends the request.",
+		At: func(r *Request, _ bool) any { return &r.Worker }},
 }
 
 func badRequest(key, value string, err error) error {
@@ -247,6 +274,18 @@ func (r Request) Validate(allowRemote bool) error {
 	if r.Sync && (r.API == Fetch || r.Environment != Modern || r.Abort != "" || r.Timeout > 0 || r.UploadListener || r.Policy.Stall != "" && r.Policy.Stall != servers.StallClose) {
 		// A stalled answer would block the page's only thread past any timeout.
 		return badRequest("sync", "true", errors.New("a synchronous request is a plain XMLHttpRequest: no fetch, environment, abort, timeout, upload listener or stalled answer"))
+	}
+	if (r.User != "" || r.Password != "") && r.API == Fetch {
+		return badRequest("user", r.User, errors.New("only XMLHttpRequest's open() takes a user and password"))
+	}
+	if r.Password != "" && r.User == "" {
+		return badRequest("password", r.Password, errors.New("a password goes with a user"))
+	}
+	if err := RequestFields.CheckChoice("referrer-policy", r.ReferrerPolicy); err != nil {
+		return badRequest("referrer-policy", r.ReferrerPolicy, err)
+	}
+	if r.ReferrerPolicy != "" && r.API != Fetch {
+		return badRequest("referrer-policy", r.ReferrerPolicy, errors.New("only fetch has a referrer policy"))
 	}
 	if r.Timeout < 0 {
 		return badRequest("timeout", r.Timeout.String(), errors.New("must not be negative"))
@@ -362,6 +401,10 @@ type pageRequest struct {
 	Abort          string      `json:"abort,omitempty"`
 	UploadListener bool        `json:"uploadListener,omitempty"`
 	Sync           bool        `json:"sync,omitempty"`
+	User           *string     `json:"user,omitempty"`
+	Password       *string     `json:"password,omitempty"`
+	ReferrerPolicy string      `json:"referrerPolicy,omitempty"`
+	Worker         bool        `json:"worker,omitempty"`
 }
 
 // description is r as cors.js's corslab.run takes it, sent to url with the
@@ -379,6 +422,10 @@ func (r Request) description(url string, timeout time.Duration) ([]byte, error) 
 	if r.Body != "" {
 		pr.Body = &r.Body
 	}
+	if r.User != "" {
+		pr.User, pr.Password = &r.User, &r.Password
+	}
+	pr.ReferrerPolicy, pr.Worker = r.ReferrerPolicy, r.Worker
 	js, err := json.Marshal(pr)
 	if err != nil {
 		return nil, fmt.Errorf("encode the page's request: %w", err)

@@ -22,8 +22,10 @@ function createCORSRequest(method, url) {
   return xhr;
 }
 
-var corslab = (function () {
-  var RealXHR = window.XMLHttpRequest;
+// corslabRunner makes the runner for a global object: the page's window, or
+// a dedicated worker's self (its source is sent to the worker as it is).
+function corslabRunner(global) {
+  var RealXHR = global.XMLHttpRequest;
 
   // XDomainRequestShim behaves like IE8-9's XDomainRequest on top of a real
   // XMLHttpRequest: GET and POST only, no custom headers, no credentials,
@@ -70,16 +72,16 @@ var corslab = (function () {
   // withCredentials plus the XDomainRequest shim) or "none" (neither).
   function withEnvironment(env, fn) {
     if (!env || env === "modern") return fn();
-    var savedXHR = window.XMLHttpRequest, hadXDR = "XDomainRequest" in window, savedXDR = window.XDomainRequest;
-    window.XMLHttpRequest = LegacyXHR;
-    if (env === "legacy") window.XDomainRequest = XDomainRequestShim;
-    else delete window.XDomainRequest;
+    var savedXHR = global.XMLHttpRequest, hadXDR = "XDomainRequest" in global, savedXDR = global.XDomainRequest;
+    global.XMLHttpRequest = LegacyXHR;
+    if (env === "legacy") global.XDomainRequest = XDomainRequestShim;
+    else delete global.XDomainRequest;
     try {
       return fn();
     } finally {
-      window.XMLHttpRequest = savedXHR;
-      if (hadXDR) window.XDomainRequest = savedXDR;
-      else delete window.XDomainRequest;
+      global.XMLHttpRequest = savedXHR;
+      if (hadXDR) global.XDomainRequest = savedXDR;
+      else delete global.XDomainRequest;
     }
   }
 
@@ -125,6 +127,8 @@ var corslab = (function () {
         xhr = withEnvironment(d.environment, function () { return createCORSRequest(d.method, d.url); });
         if (xhr === null) return done("unsupported", { error: "createCORSRequest returned null: CORS not supported" });
         if (xhr instanceof RealXHR) {
+          // open() with a user name and password (the article's helper does not take them).
+          if (d.user != null) xhr.open(d.method, d.url, true, d.user, d.password);
           if (d.credentials) xhr.withCredentials = true;
           (d.headers || []).forEach(function (h) { xhr.setRequestHeader(h[0], h[1]); });
           if (d.uploadListener) xhr.upload.onprogress = function () {};
@@ -155,7 +159,8 @@ var corslab = (function () {
     var start = performance.now(), xhr = new RealXHR();
     var v = view({ transport: "XMLHttpRequest (sync)" });
     try {
-      xhr.open(d.method, d.url, false);
+      if (d.user != null) xhr.open(d.method, d.url, false, d.user, d.password);
+      else xhr.open(d.method, d.url, false);
       if (d.credentials) xhr.withCredentials = true;
       (d.headers || []).forEach(function (h) { xhr.setRequestHeader(h[0], h[1]); });
       xhr.send(d.body == null ? null : d.body);
@@ -179,6 +184,7 @@ var corslab = (function () {
     if (d.credentials) init.credentials = "include";
     if (d.redirect) init.redirect = d.redirect;
     if (d.targetAddressSpace) init.targetAddressSpace = d.targetAddressSpace;
+    if (d.referrerPolicy) init.referrerPolicy = d.referrerPolicy;
     if (d.body != null && d.method !== "GET" && d.method !== "HEAD") init.body = d.body;
     if (d.timeout) timer = setTimeout(function () { timedOut = true; ctrl.abort(); }, d.timeout);
     function finish(v) { if (timer) clearTimeout(timer); v.transport = "fetch"; v.ms = performance.now() - start; return v; }
@@ -201,11 +207,40 @@ var corslab = (function () {
     });
   }
 
+  // runInWorker performs d in a dedicated worker made from this file's own
+  // functions: the worker's requests carry the page's origin.
+  function runInWorker(d) {
+    return new Promise(function (resolve) {
+      var start = performance.now(), inner = {}, k;
+      for (k in d) if (k !== "worker") inner[k] = d[k];
+      var src = createCORSRequest.toString() + "\nvar corslab = (" + corslabRunner.toString() + ")(self);\n" +
+        "onmessage = function (e) { corslab.run(e.data).then(function (v) { postMessage(v); }); };";
+      var url = URL.createObjectURL(new Blob([src], { type: "text/javascript" })), w;
+      function finish(v) {
+        if (w) w.terminate();
+        URL.revokeObjectURL(url);
+        v.transport = (v.transport || "") + " in a worker";
+        resolve(v);
+      }
+      try {
+        w = new Worker(url);
+      } catch (e) {
+        return finish(view({ event: "exception", error: String(e && e.message || e), ms: performance.now() - start }));
+      }
+      w.onmessage = function (e) { finish(e.data); };
+      w.onerror = function (e) { finish(view({ event: "exception", error: "the worker failed: " + (e.message || "error"), ms: performance.now() - start })); };
+      w.postMessage(inner);
+    });
+  }
+
   // run performs one request description and resolves to the page view.
   function run(d) {
+    if (d.worker) return runInWorker(d);
     if (d.api === "fetch") return runFetch(d);
     return d.sync ? runSyncXHR(d) : runXHR(d);
   }
 
   return { run: run, XDomainRequestShim: XDomainRequestShim, withEnvironment: withEnvironment };
-})();
+}
+
+var corslab = corslabRunner(window);

@@ -1,8 +1,10 @@
 package servers
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -13,6 +15,20 @@ const maxStall = 2 * time.Minute
 type api struct {
 	stop <-chan struct{} // closed when the servers close, to release stalled answers
 	own  func() []string // corslab's origins, the only redirect targets
+
+	mu   sync.Mutex
+	seen map[string]int // requests so far per token, for the tokens whose policy has a Later answer
+}
+
+// nth counts a request to token and returns its 1-based number.
+func (a *api) nth(token string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.seen == nil {
+		a.seen = map[string]int{}
+	}
+	a.seen[token]++
+	return a.seen[token]
 }
 
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -27,6 +43,15 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		http.Error(w, "corslab api: bad policy: "+err.Error(), http.StatusBadRequest)
 		return
+	}
+	if p.Later != nil {
+		from := p.LaterFrom
+		if from == 0 {
+			from = 2
+		}
+		if a.nth(TokenOf(r)) >= from {
+			p = *p.Later
+		}
 	}
 	preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 	if preflight && p.Preflight != nil {
@@ -48,23 +73,54 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(p.Redirect.Status)
 		return
 	}
-	if preflight {
-		if !a.stall(w, r, p.Stall, status) {
-			w.WriteHeader(status)
-		}
-		return
-	}
 	body := p.Body
-	if body == "" {
+	if body == "" && !p.NoBody {
 		body = DefaultBody
+	}
+	if preflight || r.Method == http.MethodHead || status == http.StatusNoContent || status == http.StatusNotModified {
+		body = ""
+	}
+	if len(p.RawHeaders) > 0 && p.Stall == "" {
+		writeRaw(w, status, h, p.RawHeaders, body)
+		return
 	}
 	if a.stall(w, r, p.Stall, status) {
 		return
 	}
 	w.WriteHeader(status)
-	if r.Method != http.MethodHead && status != http.StatusNoContent && status != http.StatusNotModified {
+	if body != "" {
 		_, _ = w.Write([]byte(body))
 	}
+}
+
+// writeRaw writes the whole response on the hijacked connection: Go's
+// server would trim or refuse the raw headers' values. The journal is told
+// the status and headers first, as the server's own account.
+func writeRaw(w http.ResponseWriter, status int, h http.Header, raw []Header, body string) {
+	all := h.Clone()
+	for _, x := range raw {
+		all.Add(x.Name, x.Value)
+	}
+	if sw, ok := w.(*statusWriter); ok {
+		sw.answered(status, all)
+	}
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		http.Error(w, "corslab api: raw headers need a connection of its own: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	defer conn.Close()
+	text := http.StatusText(status)
+	if text == "" {
+		text = "Status"
+	}
+	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\n", status, text)
+	_ = h.Write(buf)
+	for _, x := range raw {
+		buf.WriteString(x.Name + ": " + x.Value + "\r\n")
+	}
+	fmt.Fprintf(buf, "Content-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	_ = buf.Flush()
 }
 
 // Answer returns the status and headers the API origin sends for p: to a

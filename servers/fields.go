@@ -20,7 +20,8 @@ const (
 	KindChoice   Kind = "choice"   // one of Field.Choices
 	KindInt      Kind = "int"      // a whole number; 0 is the default
 	KindBool     Kind = "bool"     // true or false (yes/no, 1/0 are read too)
-	KindHeaders  Kind = "headers"  // header lines, Name:Value each
+	KindHeaders  Kind = "headers"  // header lines, Name:Value each (spaces after the colon dropped)
+	KindRaw      Kind = "raw"      // header lines, Name:Value each, the value kept exactly
 	KindDuration Kind = "duration" // a Go duration such as 1.5s
 	KindSection  Kind = "section"  // a nested Policy: its fields under Key + "."
 )
@@ -41,6 +42,8 @@ type Field[T any] struct {
 	Choices []string
 	// On says which answer a Policy field is sent on: "preflight", "actual" or "" for both.
 	On string
+	// Raw keeps a header field's values exactly: no whitespace is dropped.
+	Raw bool
 	// At returns a pointer to the field in v (*[]string, *string, *int,
 	// *bool, *[]Header, *time.Duration or **Policy); with alloc false it
 	// returns nil where the field's container is absent.
@@ -63,6 +66,9 @@ func (f Field[T]) Kind() Kind {
 	case *bool:
 		return KindBool
 	case *[]Header:
+		if f.Raw {
+			return KindRaw
+		}
 		return KindHeaders
 	case *time.Duration:
 		return KindDuration
@@ -271,6 +277,9 @@ func (f Field[T]) set(v *T, values []string) error {
 		*p = nil
 		for _, s := range values {
 			h, err := ParseHeader(s)
+			if f.Raw {
+				h, err = parseRawHeader(s)
+			}
 			if err != nil {
 				return err
 			}
@@ -307,4 +316,22 @@ func quoteAll(ss []string) string {
 		q[i] = strconv.Quote(s)
 	}
 	return strings.Join(q, ", ")
+}
+
+// CheckChoice reports whether value is one of the choices of the field key.
+func (t Table[T]) CheckChoice(key, value string) error {
+	f, ok := t.Lookup(key)
+	if !ok || len(f.Choices) == 0 || slices.Contains(f.Choices, value) {
+		return nil
+	}
+	return fmt.Errorf("must be one of %s", quoteAll(f.Choices))
+}
+
+// parseRawHeader reads "Name:Value" keeping the value exactly.
+func parseRawHeader(s string) (Header, error) {
+	n, val, ok := strings.Cut(s, ":")
+	if !ok {
+		return Header{}, fmt.Errorf("%q is not Name:Value", s)
+	}
+	return Header{Name: strings.TrimSpace(n), Value: val}, nil
 }

@@ -179,25 +179,26 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
 
-func (w *statusWriter) answered(code int) {
+// answered records the status and header the answer goes out with (once).
+func (w *statusWriter) answered(code int, h http.Header) {
 	if w.status == 0 && code >= 200 {
 		w.status = code
-		w.onStatus(code, w.Header().Clone())
+		w.onStatus(code, h)
 	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	w.answered(code)
+	w.answered(code, w.Header().Clone())
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
-	w.answered(http.StatusOK)
+	w.answered(http.StatusOK, w.Header().Clone())
 	return w.ResponseWriter.Write(b)
 }
 
 func (w *statusWriter) Flush() {
-	w.answered(http.StatusOK)
+	w.answered(http.StatusOK, w.Header().Clone())
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}

@@ -29,6 +29,9 @@ type Options struct {
 	// TLS serves HTTPS with a self-signed certificate; Origins.SPKI names it
 	// for Chrome's --ignore-certificate-errors-spki-list.
 	TLS bool
+	// APITLS serves only the API and the third origin over HTTPS, and the
+	// page origin over plain HTTP: an HTTPS API called from an HTTP page.
+	APITLS bool
 	// API replaces the built-in API handler with a user's own handler. Its
 	// requests are still recorded in the journal. Wrap the application
 	// inside your middleware with App, so Results can tell "your
@@ -97,7 +100,7 @@ func Start(opts Options) (*Origins, error) {
 	}
 	o := &Origins{Journal: &Journal{}, stop: make(chan struct{})}
 	var cert *tls.Certificate
-	if opts.TLS {
+	if opts.TLS || opts.APITLS {
 		c, spki, err := newCertificate(ip)
 		if err != nil {
 			return nil, fmt.Errorf("servers: make certificate: %w", err)
@@ -141,7 +144,11 @@ func Start(opts Options) (*Origins, error) {
 			o.Close()
 			return nil, fmt.Errorf("servers: %s: port %d is not 0-65535", labels[i], ports[i])
 		}
-		s, err := start(ip, ports[i], names[i], h, cert)
+		c := cert
+		if i == 0 && !opts.TLS { // the page origin stays plain HTTP with APITLS
+			c = nil
+		}
+		s, err := start(ip, ports[i], names[i], h, c)
 		if err != nil {
 			o.Close()
 			return nil, fmt.Errorf("servers: start the %s: %w", labels[i], err)

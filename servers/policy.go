@@ -60,6 +60,21 @@ type Policy struct {
 	// Redirect, when set, answers with a redirect (after the CORS headers
 	// above) to one of corslab's own origins instead of the response.
 	Redirect *Redirect
+	// NoBody sends the actual response with no body at all (an empty body,
+	// where Body "" sends the default text).
+	NoBody bool
+	// RawHeaders are response headers written to the connection exactly as
+	// given, on both answers: leading or trailing spaces and tabs and NUL
+	// bytes included (only CR and LF are refused), so the browser's own
+	// trimming and parsing are what is tested. Go's server would clean them;
+	// with RawHeaders the API writes the whole response itself.
+	RawHeaders []Header
+	// Later, when set, answers this URL's LaterFrom-th request and every one
+	// after it (preflights count) instead of this policy: an answer that
+	// changes between requests, e.g. to replace a preflight cache entry.
+	Later *Policy
+	// LaterFrom is the 1-based number of the first request Later answers; 0 means 2.
+	LaterFrom int
 }
 
 // Header is one HTTP header line.
@@ -166,6 +181,17 @@ var PolicyFields = Table[Policy]{
 		}},
 	{Key: "preflight", Go: "Preflight", Label: "The preflight's own answer",
 		At: func(p *Policy, _ bool) any { return &p.Preflight }},
+	{Key: "no-body", Go: "NoBody", Label: "No body", On: "actual",
+		Help: "Send the actual answer with no body at all (not the default text).",
+		At:   func(p *Policy, _ bool) any { return &p.NoBody }},
+	{Key: "raw-header", Go: "RawHeaders", Label: "Raw response headers", Raw: true,
+		Help: "Name:value lines written to the wire exactly (spaces after the colon and NUL kept), on both answers.",
+		At:   func(p *Policy, _ bool) any { return &p.RawHeaders }},
+	{Key: "later-from", Go: "LaterFrom", Label: "Later answers from request number",
+		Help: "With a later policy: the first request (1-based, preflights count) it answers; empty: 2.",
+		At:   func(p *Policy, _ bool) any { return &p.LaterFrom }},
+	{Key: "later", Go: "Later", Label: "The answer from that request on",
+		At: func(p *Policy, _ bool) any { return &p.Later }},
 }
 
 // Validate reports the first field that cannot be sent as written, naming it.
@@ -191,6 +217,9 @@ func (p Policy) validate(prefix string) error {
 				return bad(f.Key, *v, fmt.Errorf("must be one of %s", quoteAll(f.Choices)))
 			}
 		case *[]Header:
+			if f.Key == "raw-header" {
+				continue // checked below: NUL and spaces are allowed there
+			}
 			for _, h := range *v {
 				if err := CheckHeaderName(h.Name); err != nil {
 					return bad(f.Key, h.Name, err)
@@ -206,11 +235,33 @@ func (p Policy) validate(prefix string) error {
 			return bad("max-age", p.MaxAge, errors.New("not a whole number of seconds (set max-age-raw to send it anyway)"))
 		}
 	}
-	if p.Status != 0 && (p.Status < 200 || p.Status > 599) {
-		return bad("status", strconv.Itoa(p.Status), errors.New("status must be 200-599 (1xx cannot end an exchange)"))
+	if p.Status != 0 && (p.Status < 200 || p.Status > 999) {
+		return bad("status", strconv.Itoa(p.Status), errors.New("status must be 200-999 (1xx cannot end an exchange)"))
 	}
-	if p.PreflightStatus != 0 && (p.PreflightStatus < 200 || p.PreflightStatus > 599) {
-		return bad("preflight-status", strconv.Itoa(p.PreflightStatus), errors.New("status must be 200-599 (1xx cannot end an exchange)"))
+	if p.PreflightStatus != 0 && (p.PreflightStatus < 200 || p.PreflightStatus > 999) {
+		return bad("preflight-status", strconv.Itoa(p.PreflightStatus), errors.New("status must be 200-999 (1xx cannot end an exchange)"))
+	}
+	for _, h := range p.RawHeaders {
+		if err := CheckHeaderName(h.Name); err != nil {
+			return bad("raw-header", h.Name, err)
+		}
+		if i := strings.IndexAny(h.Value, "\r\n"); i >= 0 {
+			return bad("raw-header", h.Name+": "+h.Value, fmt.Errorf("header value has the forbidden byte %q at %d (header injection)", h.Value[i], i))
+		}
+	}
+	if p.LaterFrom < 0 {
+		return bad("later-from", strconv.Itoa(p.LaterFrom), errors.New("must be a request number, 1 or more"))
+	}
+	if p.LaterFrom != 0 && p.Later == nil {
+		return bad("later-from", strconv.Itoa(p.LaterFrom), errors.New("needs a later policy (later.<field>) to answer from that request on"))
+	}
+	if p.Later != nil {
+		if p.Later.Later != nil {
+			return bad("later.later", "", errors.New("a later policy cannot have its own later policy"))
+		}
+		if err := p.Later.validate(prefix + "later."); err != nil {
+			return err
+		}
 	}
 	if p.Redirect != nil {
 		if err := p.Redirect.validate(prefix); err != nil {
@@ -218,10 +269,10 @@ func (p Policy) validate(prefix string) error {
 		}
 	}
 	if p.Preflight != nil {
-		if prefix != "" {
+		if strings.HasSuffix(prefix, "preflight.") {
 			return bad("preflight", "", errors.New("a preflight policy cannot have its own preflight policy"))
 		}
-		return p.Preflight.validate("preflight.")
+		return p.Preflight.validate(prefix + "preflight.")
 	}
 	return nil
 }

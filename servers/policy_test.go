@@ -36,7 +36,7 @@ func TestBadPoliciesNameTheField(t *testing.T) {
 		says  string
 	}{
 		{"max-age=soon", "max-age", "not a whole number"},
-		{"status=99", "status", "200-599"},
+		{"status=99", "status", "200-999"},
 		{"preflight-status=abc", "preflight-status", "not a whole number"},
 		{"status=200&status=201", "status", "given 2 times"},
 		{"allow-origin=" + url.QueryEscape("http://a.test\r\nSet-Cookie: x=y"), "allow-origin", "header injection"},

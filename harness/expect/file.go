@@ -488,7 +488,7 @@ func (p *parser) flatten(q url.Values, at map[string]*yaml.Node, key string, kin
 			return err
 		}
 		q[key] = vs
-	case servers.KindHeaders:
+	case servers.KindHeaders, servers.KindRaw:
 		switch v.Kind {
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(v.Content); i += 2 {

@@ -83,6 +83,18 @@ func (g gen) policy(depth int) servers.Policy {
 	if g.chance(2) {
 		p.Body = g.text()
 	}
+	p.NoBody = g.chance(4)
+	if g.chance(4) {
+		p.RawHeaders = []servers.Header{{Name: g.word(), Value: []string{"  padded  ", "\tx", "a\x00b", "", "v"}[g.r.IntN(5)]}}
+	}
+	if depth == 0 && g.chance(4) {
+		later := g.policy(1)
+		later.Later, later.LaterFrom = nil, 0
+		p.Later = &later
+		if g.chance(2) {
+			p.LaterFrom = 1 + g.r.IntN(4)
+		}
+	}
 	if g.chance(3) {
 		p.Stall = []string{servers.StallHeaders, servers.StallResponse, servers.StallClose}[g.r.IntN(3)]
 	}
@@ -130,6 +142,16 @@ func (g gen) request() harness.Request {
 	if r.API != harness.Fetch && r.Environment == harness.Modern && r.Abort == "" && r.Timeout == 0 && !r.UploadListener && g.chance(3) {
 		r.Sync = true
 	}
+	if r.API != harness.Fetch && g.chance(4) {
+		r.User = g.word()
+		if g.chance(2) {
+			r.Password = strings.TrimSpace(g.text())
+		}
+	}
+	if r.API == harness.Fetch && g.chance(3) {
+		r.ReferrerPolicy = []string{"no-referrer", "origin", "unsafe-url"}[g.r.IntN(3)]
+	}
+	r.Worker = g.chance(4)
 	if g.chance(4) {
 		r.URL = []string{"/users", "/users?page=2", "http://127.0.0.1:8080/x", "http://api.test:1/a%20b"}[g.r.IntN(4)]
 		return r

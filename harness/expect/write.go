@@ -108,23 +108,21 @@ func requestNode(r harness.Request) *yaml.Node {
 	return m
 }
 
-// policyNode writes a policy's fields (sections as nested mappings).
+// policyNode writes a policy's fields; a section (preflight, redirect-then,
+// later) is a nested mapping, empty when the section is there but sets nothing.
 func policyNode(t servers.Table[servers.Policy], p servers.Policy) *yaml.Node {
 	q := p.Query()
 	m := mapping()
 	for _, f := range t {
 		if f.Kind() == servers.KindSection {
+			if sub := *f.At(&p, false).(**servers.Policy); sub != nil {
+				add(m, f.Key, policyNode(t, *sub))
+			}
 			continue
 		}
 		if vs, ok := q[f.Key]; ok {
 			add(m, f.Key, valueNode(f.Kind(), vs))
 		}
-	}
-	if p.Preflight != nil {
-		add(m, "preflight", policyNode(t, *p.Preflight))
-	}
-	if p.Redirect != nil && p.Redirect.Then != nil {
-		add(m, "redirect-then", policyNode(t, *p.Redirect.Then))
 	}
 	return m
 }
@@ -134,11 +132,15 @@ func valueNode(kind servers.Kind, vs []string) *yaml.Node {
 	switch kind {
 	case servers.KindLines:
 		return list(vs)
-	case servers.KindHeaders:
+	case servers.KindHeaders, servers.KindRaw:
 		names := make([]string, len(vs))
 		m := mapping()
 		for i, v := range vs {
-			h, _ := servers.ParseHeader(v)
+			name, value, _ := strings.Cut(v, ":")
+			h := servers.Header{Name: name, Value: value}
+			if kind == servers.KindHeaders {
+				h, _ = servers.ParseHeader(v)
+			}
 			names[i] = strings.ToLower(h.Name)
 			add(m, h.Name, scalar(h.Value))
 		}
