@@ -78,6 +78,10 @@ type BrowserView struct {
 	// PreflightFromJournal is true when the engine reports no preflights at
 	// all (WebKit's inspector): Preflight then is the server's record of it.
 	PreflightFromJournal bool
+	// Unseen says why the engine reported nothing of this request (Chromium
+	// does not show a dedicated worker's requests to the page's session);
+	// "" when it reported what it saw.
+	Unseen string
 }
 
 // Exchange is one request the browser made and what came back.
@@ -180,6 +184,8 @@ func (r Result) Verdict() verdict.Verdict {
 		return verdict.Verdict{Outcome: verdict.Unsupported}
 	case p.Event == "exception":
 		return verdict.Verdict{Outcome: verdict.Threw, Parameter: p.Error}
+	case b.Unseen != "":
+		return verdict.Verdict{Outcome: verdict.Failed, Parameter: "the browser's reason is unseen: " + b.Unseen}
 	}
 	return verdict.Verdict{Outcome: verdict.Failed, Parameter: b.ErrorText}
 }
@@ -247,6 +253,9 @@ func (r Result) Disagreements() []string {
 	var d []string
 	b := r.Browser
 	name := r.browserName()
+	if b.Unseen != "" {
+		return nil // nothing from the browser to contradict
+	}
 	switch r.Page.Event {
 	case "load":
 		if b.Reason != "" {
@@ -325,6 +334,9 @@ func (r Result) String() string {
 	sb.WriteString("  " + r.verdictLine() + "\n")
 	if b.Refined != "" {
 		sb.WriteString("  reason: " + b.Refined + "\n")
+	}
+	if b.Unseen != "" {
+		sb.WriteString("  unseen: " + b.Unseen + "\n")
 	}
 	fmt.Fprintf(&sb, "  page: %s;  server: %s\n", r.pageLine(), r.serverLine())
 	for _, d := range r.Disagreements() {

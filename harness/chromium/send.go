@@ -3,6 +3,7 @@ package chromium
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -27,6 +28,13 @@ func (t *tab) Send(ctx context.Context, desc []byte, token string, server func(c
 	}
 	out.Page = page
 	out.PageTime = time.Since(t0)
+	if strings.Contains(string(desc), `"worker":true`) {
+		// The requests of a dedicated worker go through the worker's own
+		// DevTools session, which the page's session does not see.
+		out.Server = server(rctx)
+		out.Browser.Unseen = "Chromium reports a dedicated worker's requests to the worker's own DevTools session, not the page's"
+		return out, nil
+	}
 	t0 = time.Now()
 	// The page has its answer; now wait for Chrome's account of the same request.
 	switch page.Event {
@@ -104,7 +112,9 @@ func browserComplete(sv harness.ServerView, pre, actual *harness.Exchange) bool 
 		for _, e := range acts {
 			answered = answered || e.Status > 0
 		}
-		if answered && actual.Status == 0 && !actual.Canceled {
+		// A response Chrome could not parse (net::ERR_INVALID_HTTP_RESPONSE)
+		// has no status to wait for.
+		if answered && actual.Status == 0 && !actual.Canceled && !(actual.Failed && actual.ErrorText != "net::ERR_FAILED") {
 			return false
 		}
 	}
