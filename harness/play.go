@@ -23,6 +23,11 @@ func (s *Session) Play(ctx context.Context, sc Scenario) ([]Result, error) {
 			tokens[i] = NewToken()
 		}
 	}
+	for _, perm := range sc.Grant {
+		if err := s.Grant(ctx, perm); err != nil {
+			return nil, err
+		}
+	}
 	if len(sc.Cookies) > 0 {
 		u, err := s.RequestURL(sc.Sends[0].Request, tokens[0])
 		if err != nil {

@@ -207,6 +207,12 @@ func (r Result) Executed() bool {
 	if ran, known := r.AppRan(); known {
 		return ran
 	}
+	return r.Answered()
+}
+
+// Answered reports whether the server answered the actual request (any
+// status, from a middleware or the application).
+func (r Result) Answered() bool {
 	for _, e := range r.Server.Actuals() {
 		if e.Status > 0 {
 			return true
@@ -282,7 +288,7 @@ func (r Result) Disagreements() []string {
 		r.rejectedBeforeHandlers() == "" {
 		d = append(d, fmt.Sprintf("%s got status %d for the request but the server never received it", name, b.Actual.Status))
 	}
-	if r.Page.Event == "load" && !r.Executed() && len(r.Server.Actuals()) == 0 && (b.Actual == nil || !b.Actual.FromCache) {
+	if r.Page.Event == "load" && len(r.Server.Actuals()) == 0 && (b.Actual == nil || !b.Actual.FromCache) {
 		d = append(d, "the page got a response but the server never received the request")
 	}
 	return d

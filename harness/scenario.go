@@ -29,6 +29,9 @@ type Scenario struct {
 	// Cookies are Set-Cookie lines stored in the browser, for the first
 	// send's URL, before the first send (a first-party cookie of the API).
 	Cookies []string
+	// Grant are permissions granted to the page origin before the first send,
+	// e.g. harness.LoopbackNetwork for Local Network Access.
+	Grant []string
 	// Sends are the requests, in order.
 	Sends []Send
 	// Line is the scenario's line in the file it was read from (0 when none).
@@ -210,7 +213,7 @@ func (sc Scenario) Title() string {
 // it stores cookies, or its page runs as another origin. Any other scenario
 // can share a tab with others, kept apart by its tokens.
 func (sc Scenario) Isolated() bool {
-	return len(sc.Cookies) > 0 || sc.From != "" && sc.From != "null"
+	return len(sc.Cookies) > 0 || len(sc.Grant) > 0 || sc.From != "" && sc.From != "null"
 }
 
 // Bool returns a pointer to b, for the Expect fields that take a *bool.

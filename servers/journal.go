@@ -45,7 +45,7 @@ type Journal struct {
 	mu      sync.Mutex
 	entries map[string][]*Entry
 	changed chan struct{} // closed and replaced on every change
-	marked  bool          // a request reached an App handler
+	marked  bool          // every application is wrapped with App
 }
 
 // Entries returns a copy of the requests recorded for token, oldest first.
@@ -210,8 +210,9 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // App marks h as the application: every request that reaches it is
 // recorded as having run the application (Entry.AppRan), so a Result can
 // tell a middleware or router that answered (403, 405, a preflight) from
-// your application that ran. Wrap the innermost handler, inside your CORS
-// middleware: cors.Handler(servers.App(users)).
+// your application that ran. Wrap the innermost handlers, inside your CORS
+// middleware (cors.Handler(servers.App(users))), and set Options.AppMarked
+// once every application handler is wrapped.
 func App(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if m, ok := r.Context().Value(appKey{}).(*appMark); ok {
@@ -233,13 +234,13 @@ type appMark struct {
 func (m *appMark) ran() {
 	m.j.mu.Lock()
 	m.e.AppRan = true
-	m.j.marked = true
 	m.j.notifyLocked()
 	m.j.mu.Unlock()
 }
 
-// Marked reports whether a request of this journal has reached an App
-// handler: from then on an entry with AppRan false is one whose application did not run.
+// Marked reports whether every application behind this journal is wrapped
+// with App (Options.AppMarked, or corslab's own API): an entry with AppRan
+// false is then one whose application did not run.
 func (j *Journal) Marked() bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()

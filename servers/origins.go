@@ -37,6 +37,11 @@ type Options struct {
 	// inside your middleware with App, so Results can tell "your
 	// middleware answered" from "your application ran".
 	API http.Handler
+	// AppMarked says every application handler of API (or APIFor) is wrapped
+	// with App: a request that reaches none of them did not run your
+	// application (a middleware or router answered it). Without it corslab
+	// cannot tell an answer from a run, and says so.
+	AppMarked bool
 	// APIFor builds the API handler from the started origins, for a CORS
 	// configuration that names the page origin (which exists only once the
 	// origins run). It is called once, before any request; set API or APIFor.
@@ -98,7 +103,8 @@ func Start(opts Options) (*Origins, error) {
 	if !ip.IsLoopback() && !opts.AllowNonLoopback {
 		return nil, fmt.Errorf("servers: bind address %s is not loopback; corslab only serves 127.0.0.0/8 or ::1 unless Options.AllowNonLoopback is set", bind)
 	}
-	o := &Origins{Journal: &Journal{}, stop: make(chan struct{})}
+	// corslab's own API marks itself; a user's is marked when they say so.
+	o := &Origins{Journal: &Journal{marked: opts.AppMarked || opts.API == nil && opts.APIFor == nil}, stop: make(chan struct{})}
 	var cert *tls.Certificate
 	if opts.TLS || opts.APITLS {
 		c, spki, err := newCertificate(ip)

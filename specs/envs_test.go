@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/verdict"
 	"github.com/corslab/corslab/servers"
 )
 
@@ -58,6 +59,7 @@ func extraEnv(ctx context.Context, name string) *harness.Env {
 		return e
 	}
 	opts := extraOptions(name)
+	opts.Engines = []verdict.Engine{verdict.Chromium}
 	// Their specs open a session or two each: no warm pool to pay for; a
 	// Chrome of the same flags, when this process has one, is shared.
 	opts.WarmSessions = -1

@@ -5,6 +5,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/expect"
 	"github.com/corslab/corslab/harness/matchers"
 	"github.com/corslab/corslab/servers"
 )
@@ -52,6 +53,30 @@ var _ = Describe("Local Network Access (Chrome only, not in the Fetch standard)"
 		Entry("allowed once loopback-network is granted, with no extra preflight (XHR GET)", harness.XHR, "GET", true, within),
 		Entry("allowed once loopback-network is granted, only the CORS preflight (fetch PUT)", harness.Fetch, "PUT", true, within),
 	)
+
+	// The same in an expectations file: grant and target-address-space.
+	It("an expectations file grants loopback-network and names a target address space", within, func(ctx SpecContext) {
+		f, err := expect.Parse("lna.yaml", []byte(`cases:
+  - name: refused without the grant
+    request: {api: fetch, policy: {allow-origin: $origin}}
+    expect: {result: blocked, reason: LocalNetworkAccessPermissionDenied}
+  - name: allowed with it
+    grant: [loopback-network]
+    request: {api: fetch, target-address-space: loopback, policy: {allow-origin: $origin}}
+    expect: allowed
+  - name: a wrong target address space
+    grant: [loopback-network]
+    request: {api: fetch, target-address-space: local, policy: {allow-origin: $origin}}
+    expect: {result: blocked, reason: InvalidLocalNetworkAccess}
+`))
+		Expect(err).NotTo(HaveOccurred())
+		e := extraEnv(ctx, publicPage)
+		for _, c := range f.Cases {
+			out, err := expect.Run(ctx, e, c)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(out.Passed()).To(BeTrue(), out.Report())
+		}
+	})
 
 	It("the local-network-access and local-network permissions do not let a public page reach loopback", within, func(ctx SpecContext) {
 		e := extraEnv(ctx, publicPage)

@@ -12,18 +12,21 @@ import (
 	"github.com/rs/cors"
 
 	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/verdict"
 	"github.com/corslab/corslab/servers"
 )
 
 // resource is the application behind each middleware: it answers every
-// method with a body and two headers, one of which the configurations expose.
+// method with a body and two headers, one of which the configurations
+// expose. servers.App marks it, so a Result tells a middleware's answer from
+// the application's.
 func resource() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return servers.App(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Total", "3")
 		w.Header().Set("X-Secret", "s")
 		_, _ = io.WriteString(w, "ok "+r.Method)
-	})
+	}))
 }
 
 // userMux is the user's API as the mounted Env serves it: real middleware
@@ -65,7 +68,7 @@ var mounted *harness.Env
 func mountedEnv(ctx context.Context) *harness.Env {
 	GinkgoHelper()
 	if mounted == nil {
-		e, err := harness.Start(ctx, harness.Options{Servers: servers.Options{API: userMux()}, ShareBrowser: true})
+		e, err := harness.Start(ctx, harness.Options{Engines: []verdict.Engine{verdict.Chromium}, Servers: servers.Options{API: userMux()}, ShareBrowser: true})
 		Expect(err).NotTo(HaveOccurred(), "start the mounted Env")
 		mounted = e
 	}

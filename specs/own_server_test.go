@@ -8,10 +8,12 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/rs/cors"
 
 	"github.com/corslab/corslab/harness"
 	"github.com/corslab/corslab/harness/matchers"
 	"github.com/corslab/corslab/harness/suite"
+	"github.com/corslab/corslab/harness/verdict"
 	"github.com/corslab/corslab/servers"
 )
 
@@ -93,7 +95,7 @@ var _ = Describe("a server that already runs", func() {
 		journal := &servers.Journal{}
 		srv := httptest.NewServer(journal.Record(usersAPI()))
 		DeferCleanup(srv.Close)
-		byURL := suite.Start(ctx, harness.Options{APIURL: srv.URL})
+		byURL := suite.Start(ctx, harness.Options{Engines: []verdict.Engine{verdict.Chromium}, APIURL: srv.URL})
 		s, err := byURL.NewSessionAs(ctx, "https://app.example.com")
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(s.Close)
@@ -107,4 +109,75 @@ var _ = Describe("a server that already runs", func() {
 		Expect(got).To(HaveLen(1))
 		Expect(got[0].Origin()).To(Equal("https://app.example.com"))
 	}, NodeTimeout(60*time.Second))
+})
+
+// A CORS configuration that names the page origin, built from the started
+// origins (servers.Options.APIFor), an application marked with servers.App,
+// and a cookie set on a top-level visit (Session.Navigate).
+var _ = Describe("a handler built from the started origins", Ordered, func() {
+	var own *harness.Env
+	BeforeAll(func(ctx SpecContext) {
+		var err error
+		own, err = harness.Start(ctx, harness.Options{Engines: []verdict.Engine{verdict.Chromium}, ShareBrowser: true, WarmSessions: -1,
+			Servers: servers.Options{AppMarked: true, APIFor: func(o *servers.Origins) http.Handler {
+				mux := http.NewServeMux()
+				// The router answers 405 to any other method: the application never runs then.
+				mux.Handle("GET /users", servers.App(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					_, _ = io.WriteString(w, `[{"name":"ada"}]`)
+				})))
+				mux.Handle("GET /login", servers.App(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					http.SetCookie(w, &http.Cookie{Name: "sid", Value: "s3cret", Path: "/"})
+					_, _ = io.WriteString(w, "welcome")
+				})))
+				mux.Handle("GET /me", servers.App(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					c, err := r.Cookie("sid")
+					if err != nil {
+						http.Error(w, "who are you?", http.StatusUnauthorized)
+						return
+					}
+					_, _ = io.WriteString(w, "you are "+c.Value)
+				})))
+				return cors.New(cors.Options{AllowedOrigins: []string{o.App.URL}, AllowedMethods: []string{"GET", "POST"}, AllowCredentials: true}).Handler(mux)
+			}}})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(own.Close)
+	})
+
+	It("allows corslab's own page origin, which the configuration names", within, func(ctx SpecContext) {
+		r, err := own.Do(ctx, harness.Request{URL: "/users"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r).To(matchers.BeAllowed())
+		Expect(r).To(matchers.RunTheApp())
+		Expect(r.String()).To(ContainSubstring("(the app ran)"))
+	})
+
+	It("a router's 405 is readable by the page, and the application never ran: answered is not ran", within, func(ctx SpecContext) {
+		r, err := own.Do(ctx, harness.Request{Method: "POST", Body: "x", URL: "/users"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r).To(matchers.BeAllowed(), "rs/cors adds its headers to the 405 too")
+		Expect(r).To(matchers.HaveStatus(http.StatusMethodNotAllowed))
+		Expect(r).To(matchers.NotRunTheApp())
+		Expect(r.Executed()).To(BeFalse(), "the server answered, the application did not run")
+		Expect(r.String()).To(ContainSubstring("(answered; the app did not run)"))
+	})
+
+	It("a preflight the middleware refuses leaves the application unrun: not 'executed despite block'", within, func(ctx SpecContext) {
+		r, err := own.Do(ctx, harness.Request{Method: "PUT", URL: "/users"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r).To(matchers.BeBlocked())
+		Expect(r).NotTo(matchers.BeExecutedDespiteBlock())
+		Expect(r).To(matchers.NotRunTheApp())
+	})
+
+	It("a top-level visit stores the server's cookie in the session's context, and a credentialed request then carries it", within, func(ctx SpecContext) {
+		s, err := own.NewSession(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(s.Close)
+		Expect(s.Navigate(ctx, own.Origins.API.URL+"/login")).To(Succeed())
+		r, err := s.Do(ctx, harness.Request{URL: "/me", Credentials: true})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r).To(matchers.BeAllowed())
+		Expect(r).To(matchers.SendCookies("sid"))
+		Expect(r).To(matchers.HaveResponseText("you are s3cret"))
+	})
 })

@@ -241,6 +241,7 @@ func (p *parser) scenario(n *yaml.Node, field string) (harness.Scenario, error) 
 			return nil
 		},
 		"sends": func(_, v *yaml.Node) error { sends = v; return nil },
+		"grant": func(_, v *yaml.Node) (err error) { sc.Grant, err = p.strs(v, field+".grant"); return },
 	}
 	single.add(keys)
 	if err := p.mapping(n, field, keys, "name"); err != nil {

@@ -64,6 +64,9 @@ func scenarioNode(c harness.Scenario) *yaml.Node {
 	if len(c.Cookies) > 0 {
 		add(m, "cookies", list(c.Cookies))
 	}
+	if len(c.Grant) > 0 {
+		add(m, "grant", list(c.Grant))
+	}
 	sends := &yaml.Node{Kind: yaml.SequenceNode}
 	for _, s := range c.Sends {
 		n := mapping()

@@ -87,7 +87,7 @@ func BeAllowed() types.GomegaMatcher {
 			return false, browser(r) + " blocked it: " + string(r.Browser.Reason)
 		case v.Outcome != verdict.Allowed:
 			return false, "the verdict is " + oneLine(v.String())
-		case r.Server.Recorded && !r.Executed() && !fromHTTPCache(r):
+		case r.Server.Recorded && !r.Answered() && !fromHTTPCache(r):
 			return false, "the server never answered it"
 		}
 		return true, ""
@@ -202,6 +202,9 @@ func BeExecutedDespiteBlock() types.GomegaMatcher {
 		case r.Browser.Reason == "":
 			return false, browser(r) + " did not block it"
 		case !r.Executed():
+			if ran, known := r.AppRan(); known && !ran && r.Answered() {
+				return false, "the server answered, but its application never ran (servers.App)"
+			}
 			return false, "the server never answered the request"
 		}
 		return true, ""
@@ -305,7 +308,7 @@ func BeOpaque() types.GomegaMatcher {
 			return false, fmt.Sprintf("the page read status %d, text %q, headers %v", r.Page.Status, r.Page.ResponseText, r.Page.Headers)
 		case r.Browser.Reason != "":
 			return false, browser(r) + " reported " + engineWords(r)
-		case r.Server.Recorded && !r.Executed():
+		case r.Server.Recorded && !r.Answered():
 			return false, "the server never answered it"
 		}
 		return true, ""
