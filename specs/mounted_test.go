@@ -4,9 +4,15 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"time"
 
+	gincors "github.com/gin-contrib/cors"
+	"github.com/gin-gonic/gin"
 	chicors "github.com/go-chi/cors"
 	"github.com/gorilla/handlers"
+	jcors "github.com/jub0bs/cors"
+	echov4 "github.com/labstack/echo/v4"
+	echomw "github.com/labstack/echo/v4/middleware"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/rs/cors"
@@ -33,8 +39,8 @@ func resource() http.Handler {
 // configurations, unchanged, each under its own path.
 func userMux() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/users", usersAPI())
-	mux.Handle("/users/", usersAPI())
+	mux.Handle("/users", servers.App(usersAPI()))
+	mux.Handle("/users/", servers.App(usersAPI()))
 	mux.Handle("/rs/", cors.New(cors.Options{
 		AllowedOrigins:   []string{"https://app.example.com"},
 		AllowedMethods:   []string{"GET", "PUT"},
@@ -58,7 +64,68 @@ func userMux() http.Handler {
 		handlers.AllowCredentials(),
 	)(resource()))
 	mux.Handle("/gorilla-any/", handlers.CORS(handlers.AllowCredentials())(resource()))
+	mux.Handle("/gin/", ginAPI())
+	mux.Handle("/echo/", echoAPI())
+	mux.Handle("/jub0bs/", jub0bsAPI())
 	return mux
+}
+
+// ginAPI is gin with gin-contrib/cors: app.example.com, GET and PUT,
+// Content-Type, exposes X-Total, credentials, max-age 60; and a second
+// route group allowing every origin with credentials.
+func ginAPI() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	strict := r.Group("/gin/strict", gincors.New(gincors.Config{
+		AllowOrigins:     []string{"https://app.example.com"},
+		AllowMethods:     []string{"GET", "PUT"},
+		AllowHeaders:     []string{"Content-Type"},
+		ExposeHeaders:    []string{"X-Total"},
+		AllowCredentials: true,
+		MaxAge:           time.Minute,
+	}))
+	strict.Any("/*path", gin.WrapH(resource()))
+	all := r.Group("/gin/all", gincors.New(gincors.Config{AllowAllOrigins: true, AllowCredentials: true, AllowMethods: []string{"GET"}}))
+	all.Any("/*path", gin.WrapH(resource()))
+	return r
+}
+
+// echoAPI is echo with its CORS middleware: app.example.com, GET and PUT,
+// credentials, exposes X-Total; and a group with the documented unsafe
+// wildcard-with-credentials switch.
+func echoAPI() http.Handler {
+	e := echov4.New()
+	strict := e.Group("/echo/strict", echomw.CORSWithConfig(echomw.CORSConfig{
+		AllowOrigins:     []string{"https://app.example.com"},
+		AllowMethods:     []string{http.MethodGet, http.MethodPut},
+		AllowHeaders:     []string{"Content-Type"},
+		ExposeHeaders:    []string{"X-Total"},
+		AllowCredentials: true,
+		MaxAge:           60,
+	}))
+	strict.Any("/*", echov4.WrapHandler(resource()))
+	unsafe := e.Group("/echo/unsafe", echomw.CORSWithConfig(echomw.CORSConfig{
+		AllowOrigins: []string{"*"}, AllowCredentials: true, UnsafeWildcardOriginWithAllowCredentials: true,
+	}))
+	unsafe.Any("/*", echov4.WrapHandler(resource()))
+	return e
+}
+
+// jub0bsAPI is jub0bs/cors: app.example.com, GET and PUT, Content-Type,
+// exposes X-Total, credentials, max-age 60.
+func jub0bsAPI() http.Handler {
+	mw, err := jcors.NewMiddleware(jcors.Config{
+		Origins:         []string{"https://app.example.com"},
+		Credentialed:    true,
+		Methods:         []string{http.MethodGet, http.MethodPut},
+		RequestHeaders:  []string{"Content-Type"},
+		MaxAgeInSeconds: 60,
+		ResponseHeaders: []string{"X-Total"},
+	})
+	if err != nil {
+		panic(err) // a valid configuration: a tree-construction failure says what changed
+	}
+	return mw.Wrap(resource())
 }
 
 // mounted is this ginkgo process's Env whose API origin serves userMux;
@@ -68,7 +135,7 @@ var mounted *harness.Env
 func mountedEnv(ctx context.Context) *harness.Env {
 	GinkgoHelper()
 	if mounted == nil {
-		e, err := harness.Start(ctx, harness.Options{Engines: []verdict.Engine{verdict.Chromium}, Servers: servers.Options{API: userMux()}, ShareBrowser: true})
+		e, err := harness.Start(ctx, harness.Options{Engines: []verdict.Engine{verdict.Chromium}, Servers: servers.Options{API: userMux(), AppMarked: true}, ShareBrowser: true})
 		Expect(err).NotTo(HaveOccurred(), "start the mounted Env")
 		mounted = e
 	}
