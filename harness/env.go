@@ -289,16 +289,17 @@ func (e *Env) records(url string) bool {
 	return sameOrigin(url, o.API.URL) || sameOrigin(url, o.Other.URL) || sameOrigin(url, o.App.URL)
 }
 
-// Do sends req from the shared session of the Env's engine: a warm tab on
-// the page origin. Requests are kept apart by their tokens: each has its own
-// URL (so its own preflight-cache entry) and its cookies are scoped to its
-// token's path. Use NewSession for a clean browser state (cookies, whole
-// preflight cache).
+// Do sends req from a warm tab of the Env's engine on the page origin (one
+// of a pool, so concurrent calls run at once). Requests are kept apart by
+// their tokens: each has its own URL (so its own preflight-cache entry) and
+// its cookies are scoped to its token's path. Use NewSession for a clean
+// browser state (cookies, whole preflight cache).
 func (e *Env) Do(ctx context.Context, req Request) (Result, error) {
-	s, err := e.lane().sharedSession(ctx)
+	s, done, err := e.lane().borrow(ctx, "")
 	if err != nil {
 		return Result{}, err
 	}
+	defer done()
 	return s.Do(ctx, req)
 }
 
@@ -360,9 +361,9 @@ type lane struct {
 
 	mu      sync.Mutex
 	browser Browser
-	shared  *Session
 	deaths  int
 	peak    int64
+	tabs    tabPool // warm tabs per page origin (pool.go)
 
 	warm     chan *Session // fresh sessions, ready
 	refill   chan struct{} // a token asks the refiller for one more
@@ -395,7 +396,6 @@ func (l *lane) live(ctx context.Context) (Browser, error) {
 	}
 	l.browser = b
 	l.deaths++
-	l.shared = nil
 	return b, nil
 }
 
@@ -406,29 +406,6 @@ func alive(b Browser) bool {
 	default:
 		return true
 	}
-}
-
-func (l *lane) sharedSession(ctx context.Context) (*Session, error) {
-	l.mu.Lock()
-	if s := l.shared; s != nil && s.alive() {
-		l.mu.Unlock()
-		return s, nil
-	}
-	l.mu.Unlock()
-	// Not from the warm pool: an Env used only through Do then never pays
-	// for sessions nobody asks for.
-	s, err := l.openSession(ctx, Page{URL: l.env.Origins.App.URL + "/"}, l.env.Origins.App.URL)
-	if err != nil {
-		return nil, err
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.shared != nil && l.shared.alive() { // another goroutine won
-		go s.Close()
-		return l.shared, nil
-	}
-	l.shared = s
-	return s, nil
 }
 
 func (l *lane) newSession(ctx context.Context) (*Session, error) {
@@ -498,6 +475,7 @@ func (l *lane) startRefiller(n int) {
 }
 
 func (l *lane) close() error {
+	tabErr := l.closeTabs()
 	if l.stop != nil {
 		l.stop()
 		l.refiller.Wait()
@@ -509,9 +487,9 @@ func (l *lane) close() error {
 	b := l.browser
 	l.mu.Unlock()
 	if b == nil {
-		return nil
+		return tabErr
 	}
-	return release(b)
+	return errors.Join(tabErr, release(b))
 }
 
 // Results are one request's Results in several engines.

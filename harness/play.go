@@ -52,27 +52,34 @@ func (s *Session) Play(ctx context.Context, sc Scenario) ([]Result, error) {
 	return out, nil
 }
 
-// Play runs sc in the Env's engine, in a session that fits it: a fresh
-// session impersonating sc.From when it names another origin, a fresh
-// session when it stores cookies, a sandboxed tab for From "null", and the
-// shared tab otherwise (tokens keep its requests apart from every other
-// scenario's: their own preflight-cache entries and cookie paths).
+// Play runs sc in the Env's engine, in a session that fits it. A scenario
+// that needs a browser context of its own (Scenario.Isolated: it stores
+// cookies, grants a permission, or sends credentials, whose answer may store
+// a cookie) gets a fresh one, on its page origin; any other borrows a warm
+// tab of the pool for its page origin (corslab's own, a sandboxed page, or
+// the origin it runs as), kept apart from every other scenario by its
+// tokens: its own URLs, so its own preflight-cache and HTTP-cache entries.
 func (e *Env) Play(ctx context.Context, sc Scenario) (results []Result, err error) {
+	if !sc.Isolated() {
+		s, done, err := e.lane().borrow(ctx, sc.From)
+		if err != nil {
+			return nil, err
+		}
+		defer done()
+		return s.Play(ctx, sc)
+	}
 	var s *Session
-	switch {
-	case sc.From != "" && sc.From != "null":
-		s, err = e.NewSessionAs(ctx, sc.From)
-	case sc.Isolated():
+	switch sc.From {
+	case "":
 		s, err = e.NewSession(ctx)
-	case sc.From == "null":
-		var shared *Session
-		if shared, err = e.lane().sharedSession(ctx); err == nil {
-			s, err = shared.NewSandboxedTab(ctx)
+	case "null":
+		var root *Session
+		if root, err = e.NewSession(ctx); err == nil {
+			defer func() { err = errors.Join(err, root.Close()) }()
+			s, err = root.NewSandboxedTab(ctx)
 		}
 	default:
-		if s, err = e.lane().sharedSession(ctx); err == nil {
-			return s.Play(ctx, sc)
-		}
+		s, err = e.NewSessionAs(ctx, sc.From)
 	}
 	if err != nil {
 		return nil, err

@@ -2,8 +2,10 @@ package harness
 
 import (
 	"fmt"
+	"net/http"
 
 	"github.com/corslab/corslab/harness/verdict"
+	"github.com/corslab/corslab/servers"
 )
 
 // Scenario is one behaviour to show or check: where the page runs, what the
@@ -210,10 +212,38 @@ func (sc Scenario) Title() string {
 }
 
 // Isolated reports whether the scenario needs a browser context of its own:
-// it stores cookies, or its page runs as another origin. Any other scenario
-// can share a tab with others, kept apart by its tokens.
+// it stores cookies, grants a permission, or sends credentials to a server
+// whose cookies are not scoped to the request's token (the answer to a
+// credentialed request may store a cookie, and the request would carry the
+// cookies other scenarios left). corslab's own API scopes the cookies it
+// sets to the token's path, unless a policy names a Path itself. Any other
+// scenario can share a warm tab of its page origin, kept apart by its tokens.
 func (sc Scenario) Isolated() bool {
-	return len(sc.Cookies) > 0 || len(sc.Grant) > 0 || sc.From != "" && sc.From != "null"
+	if len(sc.Cookies) > 0 || len(sc.Grant) > 0 {
+		return true
+	}
+	for _, s := range sc.Sends {
+		if s.Request.Credentials && (s.Request.URL != "" || setsOwnPath(s.Request.Policy)) {
+			return true
+		}
+	}
+	return false
+}
+
+// setsOwnPath reports whether a policy sets a cookie with a Path of its
+// own, which reaches beyond its token.
+func setsOwnPath(p servers.Policy) bool {
+	for _, pp := range []*servers.Policy{&p, p.Preflight, p.Later} {
+		if pp == nil {
+			continue
+		}
+		for _, c := range pp.SetCookie {
+			if hc, err := http.ParseSetCookie(c); err == nil && hc.Path != "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Bool returns a pointer to b, for the Expect fields that take a *bool.
