@@ -24,9 +24,11 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	chrome := chromeFlag(fs)
 	engines := enginesFlag(fs)
 	junit := fs.String("junit", "", "write a JUnit XML report to this `path`")
+	parallel := fs.Int("p", parallelDefault(), "cases in flight at once (tabs of the same browsers)")
+	shardFlag := fs.String("shard", "", "run only shard `i/n` of the cases (cases are dealt round-robin), for a CI job matrix")
 	api := fs.String("api", "", "base `URL` of the API the cases' relative URLs go to (overrides the file's api)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: corslab check [--engines LIST] [--api URL] [--junit PATH] [--chrome PATH] FILE")
+		fmt.Fprintln(stderr, "usage: corslab check [--engines LIST] [-p N] [--shard i/n] [--api URL] [--junit PATH] [--chrome PATH] FILE")
 		fs.PrintDefaults()
 	}
 	// Flags may follow the file name.
@@ -49,10 +51,24 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: 2, msg: "check: " + err.Error()}
 	}
+	sh, err := parseShard(*shardFlag)
+	if err != nil {
+		return &exitError{code: 2, msg: "check: " + err.Error()}
+	}
+	if *parallel < 1 {
+		return &exitError{code: 2, msg: fmt.Sprintf("check: -p %d: need at least 1", *parallel)}
+	}
 	f, err := expect.Load(files[0])
 	if err != nil {
 		return &exitError{code: 2, msg: "check: " + err.Error()}
 	}
+	var mine []harness.Scenario
+	for i, c := range f.Cases {
+		if sh.has(i) {
+			mine = append(mine, c)
+		}
+	}
+	f.Cases = mine
 	if *api != "" {
 		f.API = *api
 	}
@@ -65,38 +81,49 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer env.Close()
 
 	start := time.Now()
-	var outcomes []expect.Outcome
-	var took []time.Duration
-	var runErrs []error
-	total := len(f.Cases) * len(env.Engines())
-	n := 0
+	type job struct {
+		c harness.Scenario
+		e verdict.Engine
+	}
+	var jobs []job
 	for _, c := range f.Cases {
 		for _, e := range env.Engines() {
-			n++
-			fmt.Fprintf(stderr, "check: %d/%d %s [%s] …\n", n, total, c.Name, e)
-			began := time.Now()
-			o, err := expect.Run(ctx, env.In(e), c)
-			if err != nil {
-				runErrs = append(runErrs, err)
-			}
-			took = append(took, time.Since(began))
-			outcomes = append(outcomes, o)
-			mark := "✗ failed"
-			if o.Passed() {
-				mark = "✓ passed"
-			}
-			fmt.Fprintf(stderr, "check: %d/%d %s in %d ms\n", n, total, mark, time.Since(began).Milliseconds())
-			if !o.Passed() {
-				fmt.Fprintln(stdout, o.Report())
-			}
-			if ctx.Err() != nil {
-				break
-			}
-		}
-		if ctx.Err() != nil {
-			break
+			jobs = append(jobs, job{c, e})
 		}
 	}
+	total := len(jobs)
+	outcomes := make([]expect.Outcome, total)
+	took := make([]time.Duration, total)
+	ran := make([]bool, total)
+	var runErrs []error
+	prog := newProgress(stderr, "check", total)
+	if sh.n > 1 {
+		fmt.Fprintf(stderr, "check: shard %s: %d of the file's cases\n", sh, len(f.Cases))
+	}
+	forEach(ctx, total, *parallel, func(i int) {
+		prog.begin(i+1, jobs[i].c.Name+" ["+string(jobs[i].e)+"]")
+		began := time.Now()
+		o, _ := expect.Run(ctx, env.In(jobs[i].e), jobs[i].c)
+		outcomes[i], took[i], ran[i] = o, time.Since(began), true
+		prog.step(!o.Passed())
+	}, func(i int) {
+		if o := outcomes[i]; !o.Passed() {
+			fmt.Fprintln(stdout, o.Report())
+			if o.Err != nil {
+				runErrs = append(runErrs, o.Err)
+			}
+		}
+	})
+	prog.end()
+	var done []expect.Outcome
+	var doneTook []time.Duration
+	for i := range jobs {
+		if ran[i] {
+			done = append(done, outcomes[i])
+			doneTook = append(doneTook, took[i])
+		}
+	}
+	outcomes, took = done, doneTook
 	printSummary(stdout, f.Cases, env.Engines(), outcomes)
 	if *junit != "" {
 		if err := writeJUnit(*junit, f, outcomes, took, time.Since(start)); err != nil {

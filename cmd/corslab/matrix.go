@@ -242,8 +242,17 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	engineName := fs.String("engine", "chromium", "the engine to run the scenarios in: chromium, firefox or webkit")
 	profileName := fs.String("profile", "", `the model profile to compare with: "" for the engine's own, or "fetch" (the standard as written)`)
 	report := fs.String("report", "out/matrix-report.txt", "where to write the mismatches with their transcripts")
+	parallel := fs.Int("p", parallelDefault(), "scenarios in flight at once (tabs of one browser)")
+	shardFlag := fs.String("shard", "", "run only shard `i/n` of the drawn scenarios (dealt round-robin), for a CI job matrix")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{code: 2}
+	}
+	sh, err := parseShard(*shardFlag)
+	if err != nil {
+		return &exitError{code: 2, msg: "matrix: " + err.Error()}
+	}
+	if *parallel < 1 {
+		return &exitError{code: 2, msg: fmt.Sprintf("matrix: -p %d: need at least 1", *parallel)}
 	}
 	if *n < 1 {
 		return &exitError{code: 2, msg: fmt.Sprintf("matrix: --sample %d: need at least 1 scenario", *n)}
@@ -274,18 +283,49 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}()
 	origin := env.Origins.App.URL
-	list := scenarios(matrixDimensions(origin), *n, *seed)
-	fmt.Fprintf(stdout, "corslab matrix: %d scenarios against the %s profile, in %s\n", len(list), profile.Name, env.Version())
-
-	// The harness predicts with the engine's profile; another profile predicts on its own, with its own cache.
-	own := model.NewBrowser(profile, origin)
-	var bad []string
-	reasons := map[string]int{}
-	start := time.Now()
-	for i, sc := range list {
-		if ctx.Err() != nil {
-			return &exitError{code: 130, msg: "interrupted"}
+	var list []harness.Scenario
+	for i, sc := range scenarios(matrixDimensions(origin), *n, *seed) {
+		if sh.has(i) {
+			list = append(list, sc)
 		}
+	}
+	fmt.Fprintf(stdout, "corslab matrix: %d scenarios against the %s profile, in %s, %d in flight\n", len(list), profile.Name, env.Version(), *parallel)
+	if sh.n > 1 {
+		fmt.Fprintf(stdout, "matrix: shard %s of %d drawn scenarios\n", sh, *n)
+	}
+	run := runMatrix(ctx, env, list, profile, *parallel, newProgress(stderr, "matrix", len(list)))
+	if ctx.Err() != nil {
+		return &exitError{code: 130, msg: "interrupted"}
+	}
+	if err := writeReport(*report, profile.Name, len(list), run.wall, run.bad, run.reasons); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "matrix: wall time %.2fs, %.0f scenarios/s; report %s\n", run.wall.Seconds(), float64(len(list))/run.wall.Seconds(), *report)
+	fmt.Fprintf(stdout, "matrix [%s]: %d scenarios, %d mismatches\n", engine, len(list), len(run.bad))
+	if len(run.bad) > 0 {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+// matrixRun is what running a list of scenarios against a profile found.
+type matrixRun struct {
+	bad     []string       // one report per scenario with a mismatch, in list order
+	reasons map[string]int // the kinds of model disagreement, counted
+	wall    time.Duration
+}
+
+// runMatrix plays list in env, parallel at once, and compares every Result
+// with profile (the harness's own prediction when profile is the engine's,
+// else a model of its own, with its own preflight cache).
+func runMatrix(ctx context.Context, env *harness.Env, list []harness.Scenario, profile model.Profile, parallel int, prog *progress) matrixRun {
+	own := model.NewBrowser(profile, env.Origins.App.URL)
+	out := matrixRun{reasons: map[string]int{}}
+	reports := make([]string, len(list))
+	kinds := make([][]string, len(list))
+	start := time.Now()
+	forEach(ctx, len(list), parallel, func(i int) {
+		sc := list[i]
 		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		results, err := env.Play(rctx, sc)
 		cancel()
@@ -300,7 +340,7 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 			for _, d := range r.ModelDisagreements() {
 				problems = append(problems, fmt.Sprintf("request %d: model disagrees: %s", k+1, d))
-				reasons[fmt.Sprintf("%s → %s %s", r.Predicted.String(), r.Engine, strings.Join(strings.Fields(r.Verdict().String()), " "))]++
+				kinds[i] = append(kinds[i], fmt.Sprintf("%s → %s %s", r.Predicted.String(), r.Engine, strings.Join(strings.Fields(r.Verdict().String()), " ")))
 			}
 			for _, d := range r.Disagreements() {
 				problems = append(problems, fmt.Sprintf("request %d: views disagree: %s", k+1, d))
@@ -315,23 +355,24 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			for _, r := range results {
 				sb.WriteString(indent(r.String(), "   "))
 			}
-			bad = append(bad, sb.String())
+			reports[i] = sb.String()
 		}
-		if (i+1)%200 == 0 && i+1 < len(list) {
-			el := time.Since(start)
-			fmt.Fprintf(stderr, "matrix: %d/%d scenarios, %d mismatches, %.0f scenarios/s\n", i+1, len(list), len(bad), float64(i+1)/el.Seconds())
+		if prog != nil {
+			prog.step(len(problems) > 0)
 		}
+	}, func(i int) {
+		if reports[i] != "" {
+			out.bad = append(out.bad, reports[i])
+		}
+		for _, k := range kinds[i] {
+			out.reasons[k]++
+		}
+	})
+	if prog != nil {
+		prog.end()
 	}
-	wall := time.Since(start)
-	if err := writeReport(*report, profile.Name, len(list), wall, bad, reasons); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "matrix: wall time %.2fs, %.0f scenarios/s; report %s\n", wall.Seconds(), float64(len(list))/wall.Seconds(), *report)
-	fmt.Fprintf(stdout, "matrix [%s]: %d scenarios, %d mismatches\n", engine, len(list), len(bad))
-	if len(bad) > 0 {
-		return &exitError{code: 1}
-	}
-	return nil
+	out.wall = time.Since(start)
+	return out
 }
 
 // writeReport writes the mismatches, with a tally of their kinds, to path.

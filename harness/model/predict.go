@@ -4,6 +4,7 @@ import (
 	"fmt"
 	neturl "net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/corslab/corslab/harness/verdict"
@@ -82,6 +83,7 @@ type Browser struct {
 	Origin  string
 	// Now is the clock; nil means time.Now.
 	Now   func() time.Time
+	mu    sync.Mutex // tabs of one browser context predict at once
 	cache PreflightCache
 }
 
@@ -96,6 +98,8 @@ func NewBrowser(p Profile, origin string) *Browser {
 // "no-cors"), an XHR upload listener, and the policy the server answers with.
 // A preflight that passes is remembered in the Browser's cache.
 func (b *Browser) Predict(url, method string, headers []servers.Header, credentials bool, mode string, uploadListener bool, policy servers.Policy) Prediction {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	p := b.Profile
 	pred := Prediction{Profile: p.Name}
 	method = NormalizeMethod(method)
