@@ -12,17 +12,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/corslab/corslab/harness/verdict"
 	"github.com/corslab/corslab/servers"
 )
 
-// RemoteEnv is the environment variable that holds a DevTools URL to attach to instead of launching Chromium.
+// RemoteEnv is the environment variable that holds the DevTools URLs of
+// running Chromiums to attach to instead of launching one: one URL, or
+// several separated by commas or spaces, across which the work is spread.
 const RemoteEnv = "CORSLAB_CHROME_URL"
 
 // EnginesEnv is the environment variable that chooses the engines of an Env
@@ -42,7 +46,9 @@ type Options struct {
 	Paths map[verdict.Engine]string
 	// RemoteURL attaches to a running Chromium at this DevTools URL
 	// (ws://host:port/devtools/browser/… or http://host:port) instead of
-	// launching one; "" means $CORSLAB_CHROME_URL, then launch. The remote
+	// launching one; "" means $CORSLAB_CHROME_URL, then launch. Several
+	// URLs, separated by commas or spaces, attach to several browsers, and
+	// Do, Play and NewSession spread their work across them in turn. A remote
 	// Chromium must reach the origins, and corslab cannot set its flags: for
 	// *.test names or HTTPS origins start it with the matching flags.
 	RemoteURL string
@@ -88,7 +94,8 @@ type Env struct {
 type state struct {
 	opts    Options
 	order   []verdict.Engine
-	lanes   map[verdict.Engine]*lane
+	lanes   map[verdict.Engine][]*lane // one per browser: several for several attached Chromiums
+	turn    atomic.Uint64              // spreads work across an engine's browsers
 	mu      sync.Mutex
 	closed  bool
 	origins *servers.Origins
@@ -111,15 +118,15 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 			return nil, fmt.Errorf("harness: %w", err)
 		}
 	}
-	remote := opts.RemoteURL
-	if remote == "" {
-		remote = os.Getenv(RemoteEnv)
+	remote, err := remoteURLs(opts.RemoteURL)
+	if err != nil {
+		return nil, fmt.Errorf("harness: %w", err)
 	}
 	origins, err := servers.Start(opts.Servers)
 	if err != nil {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
-	st := &state{opts: opts, order: order, lanes: map[verdict.Engine]*lane{}, origins: origins}
+	st := &state{opts: opts, order: order, lanes: map[verdict.Engine][]*lane{}, origins: origins}
 	e := &Env{Origins: origins, state: st, engine: order[0]}
 	cert := origins.Certificate()
 	for _, name := range order {
@@ -130,8 +137,11 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		if opts.Servers.Names {
 			cfg.Names = origins.Names()
 		}
+		replicas := []string{""}
 		if name == verdict.Chromium {
-			cfg.RemoteURL = remote
+			if len(remote) > 0 {
+				replicas = remote
+			}
 			// Flags that name the origins (ports) are computed now that they run.
 			cfg.Flags = make(map[string]string, len(opts.ChromeFlags))
 			for k, v := range opts.ChromeFlags {
@@ -141,18 +151,25 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 				cfg.Flags[k] = fmt.Sprint(v)
 			}
 		}
-		st.lanes[name] = &lane{env: e, kind: kinds[name], cfg: cfg}
+		for _, r := range replicas {
+			c := cfg
+			c.RemoteURL = r
+			st.lanes[name] = append(st.lanes[name], &lane{env: e, kind: kinds[name], cfg: c})
+		}
 	}
 	// Launch every engine at once: Firefox takes seconds to start, and the
 	// others need not wait for it.
-	errs := make([]error, len(order))
+	var all []*lane
+	for _, name := range order {
+		all = append(all, st.lanes[name]...)
+	}
+	errs := make([]error, len(all))
 	var wg sync.WaitGroup
-	for i, name := range order {
+	for i, l := range all {
 		wg.Go(func() {
-			l := st.lanes[name]
 			b, err := acquire(ctx, l.kind, l.cfg, opts.ShareBrowser)
 			if err != nil {
-				errs[i] = fmt.Errorf("start %s: %w", name, err)
+				errs[i] = fmt.Errorf("start %s: %w", l.kind.Name(), err)
 				return
 			}
 			l.browser = b
@@ -160,7 +177,7 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		for _, l := range st.lanes {
+		for _, l := range all {
 			if l.browser != nil {
 				_ = release(l.browser)
 			}
@@ -172,12 +189,32 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	if n == 0 {
 		n = 2
 	}
-	for _, l := range st.lanes {
+	for _, l := range all {
 		if n > 0 {
 			l.startRefiller(n)
 		}
 	}
 	return e, nil
+}
+
+// remoteURLs returns the DevTools URLs to attach to: opt, else
+// $CORSLAB_CHROME_URL, split at commas and spaces; none means launch.
+func remoteURLs(opt string) ([]string, error) {
+	from := "Options.RemoteURL"
+	if opt == "" {
+		opt, from = os.Getenv(RemoteEnv), "$"+RemoteEnv
+	}
+	var out []string
+	for _, f := range strings.FieldsFunc(opt, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
+		u, err := url.Parse(f)
+		if err != nil || u.Host == "" || !slices.Contains([]string{"ws", "wss", "http", "https"}, u.Scheme) {
+			return nil, fmt.Errorf("%s: %q is not a DevTools URL (want ws://host:port/devtools/browser/… or http://host:port)", from, f)
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
 // ChosenEngines returns the engines an Env started with these explicit
@@ -236,13 +273,25 @@ func (e *Env) Engine() verdict.Engine { return e.engine }
 // It panics when the Env has no such engine (a programming error: the
 // engines are fixed at Start).
 func (e *Env) In(engine verdict.Engine) *Env {
-	if _, ok := e.lanes[engine]; !ok {
+	if len(e.lanes[engine]) == 0 {
 		panic(fmt.Sprintf("harness: the Env has no %s engine (it has %v)", engine, e.order))
 	}
 	return &Env{Origins: e.Origins, state: e.state, engine: engine}
 }
 
-func (e *Env) lane() *lane { return e.lanes[e.engine] }
+// lane is the first browser of the Env's engine: the one whose version,
+// path and memory the Env reports.
+func (e *Env) lane() *lane { return e.lanes[e.engine][0] }
+
+// work is the browser of the Env's engine the next piece of work goes to:
+// the only one, or the next of several attached browsers in turn.
+func (e *Env) work() *lane {
+	ls := e.lanes[e.engine]
+	if len(ls) == 1 {
+		return ls[0]
+	}
+	return ls[(e.turn.Add(1)-1)%uint64(len(ls))]
+}
 
 // Version is what the browser of the Env's engine reports for its version.
 func (e *Env) Version() string { return e.lane().current().Version() }
@@ -295,7 +344,7 @@ func (e *Env) records(url string) bool {
 // its cookies are scoped to its token's path. Use NewSession for a clean
 // browser state (cookies, whole preflight cache).
 func (e *Env) Do(ctx context.Context, req Request) (Result, error) {
-	s, done, err := e.lane().borrow(ctx, "")
+	s, done, err := e.work().borrow(ctx, "")
 	if err != nil {
 		return Result{}, err
 	}
@@ -324,7 +373,7 @@ func (e *Env) DoAll(ctx context.Context, req Request) (Results, error) {
 // making one is usually paid in the background; the first call fills the
 // pool. The caller must Close it.
 func (e *Env) NewSession(ctx context.Context) (*Session, error) {
-	return e.lane().newSession(ctx)
+	return e.work().newSession(ctx)
 }
 
 // Close closes every browser (gracefully, then by force) and the origins, and
@@ -340,7 +389,9 @@ func (e *Env) Close() error {
 	st.mu.Unlock()
 	var errs []error
 	for _, name := range st.order {
-		errs = append(errs, st.lanes[name].close())
+		for _, l := range st.lanes[name] {
+			errs = append(errs, l.close())
+		}
 	}
 	st.origins.Close()
 	return errors.Join(errs...)

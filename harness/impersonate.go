@@ -27,7 +27,7 @@ func (e *Env) NewSessionAs(ctx context.Context, origin string) (*Session, error)
 	if o == e.Origins.App.URL {
 		return e.NewSession(ctx)
 	}
-	return e.lane().openSession(ctx, Page{As: o, HTML: pages.StandaloneHTML()}, o)
+	return e.work().openSession(ctx, Page{As: o, HTML: pages.StandaloneHTML()}, o)
 }
 
 // checkImpersonated returns origin as a browser serializes it, or an error:

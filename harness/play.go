@@ -61,7 +61,7 @@ func (s *Session) Play(ctx context.Context, sc Scenario) ([]Result, error) {
 // tokens: its own URLs, so its own preflight-cache and HTTP-cache entries.
 func (e *Env) Play(ctx context.Context, sc Scenario) (results []Result, err error) {
 	if !sc.Isolated() {
-		s, done, err := e.lane().borrow(ctx, sc.From)
+		s, done, err := e.work().borrow(ctx, sc.From)
 		if err != nil {
 			return nil, err
 		}

@@ -82,6 +82,9 @@ type BrowserView struct {
 	// does not show a dedicated worker's requests to the page's session);
 	// "" when it reported what it saw.
 	Unseen string
+	// Instance is the browser that ran the request: its binary, or the
+	// DevTools URL of an attached one (Options.RemoteURL may name several).
+	Instance string
 }
 
 // Exchange is one request the browser made and what came back.

@@ -286,6 +286,7 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 	}
 	sent, err := s.tab.Send(ctx, desc, token, server)
 	res.Page, res.Browser, res.Server = sent.Page, sent.Browser, sent.Server
+	res.Browser.Instance = s.browser.Path()
 	res.Notes = append(res.Notes, sent.Notes...)
 	res.Timing = Timing{Page: sent.PageTime, Browser: sent.BrowserTime, Server: serverTime}
 	res.refine()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/corslab/corslab/harness"
@@ -169,6 +170,34 @@ func printSummary(w io.Writer, cases []harness.Scenario, engines []verdict.Engin
 	fmt.Fprintf(w, "check: %d cases, %d passed, %d failed\n", len(cases), passed, len(cases)-passed)
 	for _, e := range engines {
 		fmt.Fprintf(w, "check [%s]: %d cases, %d passed, %d failed\n", e, len(cases), perEngine[e], len(cases)-perEngine[e])
+	}
+	// Several attached browsers of one engine ($CORSLAB_CHROME_URL): say how the cases were spread.
+	type key struct {
+		e        verdict.Engine
+		instance string
+	}
+	ran := map[key]int{}
+	var order []key
+	for _, o := range outcomes {
+		if len(o.Results) == 0 {
+			continue
+		}
+		k := key{o.Engine, o.Results[0].Browser.Instance}
+		if ran[k] == 0 {
+			order = append(order, k)
+		}
+		ran[k]++
+	}
+	for _, e := range engines {
+		var parts []string
+		for _, k := range order {
+			if k.e == e {
+				parts = append(parts, fmt.Sprintf("%d on %s", ran[k], k.instance))
+			}
+		}
+		if len(parts) > 1 {
+			fmt.Fprintf(w, "check [%s]: cases spread across %d browsers: %s\n", e, len(parts), strings.Join(parts, ", "))
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corslab/corslab/harness/chromium"
 	"github.com/rs/cors"
 )
 
@@ -190,4 +191,65 @@ func TestCheckReadmeYAMLExample(t *testing.T) {
 	if !strings.Contains(out, "check: 2 cases, 2 passed, 0 failed") {
 		t.Errorf("output:\n%s", out)
 	}
+}
+
+// TestCheckAcrossTwoRemoteBrowsers starts two Chromiums with DevTools ports,
+// as two browser service containers would be, names both in
+// $CORSLAB_CHROME_URL, and runs the example file across them: every case
+// passes and each browser runs some of them.
+func TestCheckAcrossTwoRemoteBrowsers(t *testing.T) {
+	// Not parallel: the environment variable is the user's way in, and
+	// t.Setenv holds for this test alone only while no parallel test runs.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var urls []string
+	for range 2 {
+		rc, err := chromium.StartRemote(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := rc.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+		urls = append(urls, rc.URL)
+	}
+	t.Setenv("CORSLAB_CHROME_URL", strings.Join(urls, ","))
+	out, err := runCheck(t, "../../examples/expectations.yaml", "--engines", "chromium", "-p", "4")
+	if code := exitCode(err); code != 0 {
+		t.Fatalf("exit %d (%v):\n%s", code, err, out)
+	}
+	if !strings.Contains(out, "check: 8 cases, 8 passed, 0 failed\n") {
+		t.Errorf("no summary line:\n%s", out)
+	}
+	line := ""
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "check [chromium]: cases spread across 2 browsers: ") {
+			line = l
+		}
+	}
+	if line == "" {
+		t.Fatalf("no line says how the cases were spread:\n%s", out)
+	}
+	for _, u := range urls {
+		if !strings.Contains(line, " on "+u) {
+			t.Errorf("browser %s ran no case: %s", u, line)
+		}
+	}
+}
+
+func TestABadChromeURLIsRefused(t *testing.T) {
+	t.Setenv("CORSLAB_CHROME_URL", "ws://127.0.0.1:9222/devtools/browser/x, localhost:9222")
+	out, err := runCheck(t, "../../examples/expectations.yaml", "--engines", "chromium")
+	if exitCode(err) == 0 || !strings.Contains(out+errText(err), `$CORSLAB_CHROME_URL: "localhost:9222" is not a DevTools URL`) {
+		t.Errorf("exit %d, output:\n%s%s", exitCode(err), out, errText(err))
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

@@ -1,14 +1,8 @@
 package chromium
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -85,62 +79,21 @@ func TestWarmSessionsAreFreshContexts(t *testing.T) {
 // loopback and runs requests through it, as a CI job would with a browser service.
 func TestAttachToARemoteChrome(t *testing.T) {
 	t.Parallel()
-	path, err := Find("")
-	if err != nil {
+	if _, err := Find(""); err != nil {
 		t.Skip(err)
 	}
-	dir := t.TempDir()
-	cmd := exec.Command(path, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-		"--disable-quic", "--disable-component-update", "--disable-sync", "--remote-debugging-address=127.0.0.1",
-		"--remote-debugging-port=0", "--user-data-dir="+dir, "about:blank")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	// Its singleton folders go where the test removes them: the kill below
-	// leaves them behind. A short name: they hold a unix socket (108-byte paths).
-	tmp, err := os.MkdirTemp("", "rc")
+	sctx, scancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer scancel()
+	rc, err := StartRemote(sctx, "")
 	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(tmp) })
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A SIGKILLed Chrome leaves its singleton folder in $TMPDIR: remove the
-	// ones that appear while it runs, so `make leftovers` finds nothing.
-	singletons := filepath.Join(os.TempDir(), "org.chromium.Chromium.*")
-	before, _ := filepath.Glob(singletons)
-	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-		after, _ := filepath.Glob(singletons)
-		for _, d := range after {
-			if !slices.Contains(before, d) {
-				_ = os.RemoveAll(d)
-			}
+		if err := rc.Close(); err != nil {
+			t.Error(err)
 		}
 	})
-	// Chrome prints "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/ID" when ready.
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if _, ws, ok := strings.Cut(sc.Text(), "DevTools listening on "); ok {
-				found <- strings.TrimSpace(ws)
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-	}()
-	var wsURL string
-	select {
-	case wsURL = <-found:
-	case <-time.After(15 * time.Second):
-		t.Fatal("the remote Chrome announced no DevTools URL in 15 s")
-	}
+	wsURL := rc.URL
 	env := startEnv(t, harness.Options{RemoteURL: wsURL})
 	if !strings.Contains(env.Version(), "attached") {
 		t.Errorf("version %q", env.Version())
@@ -158,7 +111,7 @@ func TestAttachToARemoteChrome(t *testing.T) {
 	if err := env.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Kill(cmd.Process.Pid, 0); err != nil {
+	if err := syscall.Kill(rc.cmd.Process.Pid, 0); err != nil {
 		t.Errorf("closing the harness.Env stopped the remote Chrome: %v", err)
 	}
 }
