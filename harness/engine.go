@@ -118,6 +118,21 @@ type Tab interface {
 	Close() error
 }
 
+// A Tab that implements InFlight runs up to InFlight() Sends at once (the
+// page's JavaScript starts each request and the engine keeps their events
+// apart by token); a Tab that does not runs one at a time.
+type InFlight interface {
+	InFlight() int
+}
+
+// inFlight is how many Sends t runs at once.
+func inFlight(t Tab) int {
+	if f, ok := t.(InFlight); ok {
+		return max(1, f.InFlight())
+	}
+	return 1
+}
+
 // Sent is what a Tab reports for one request.
 type Sent struct {
 	Page    PageView

@@ -13,8 +13,8 @@ import (
 // (Origin null), and every impersonated origin a run uses. The tabs of one
 // origin share a browser context (its cookies and caches); the token in each
 // request's URL keeps requests apart (docs/decisions/ on isolation). A tab
-// serves one request at a time, so concurrent requests of one origin get
-// tabs of their own, in the same context.
+// serves as many requests at once as its engine runs in one page (InFlight);
+// more concurrent requests of one origin get more tabs, in the same context.
 
 // poolKey names the tabs of one page: the origin they run as, or "null" for the sandboxed page.
 type poolKey = string
@@ -22,28 +22,45 @@ type poolKey = string
 // tabPool is a lane's warm tabs.
 type tabPool struct {
 	mu   sync.Mutex
-	root map[poolKey]*Session   // the session that owns each origin's context
-	idle map[poolKey][]*Session // tabs ready to serve, per origin
-	all  []*Session             // every tab, for close
+	root map[poolKey]*Session // the session that owns each origin's context
+	tabs map[poolKey][]*pooled
+	all  []*Session // every tab, for close
+}
+
+// pooled is a warm tab and the requests it serves now.
+type pooled struct {
+	s    *Session
+	load int
 }
 
 // borrow returns a warm tab on origin ("" is corslab's page origin, "null"
-// its sandboxed page, any other value an origin to run as), made when none
-// is idle, and the func that gives it back.
+// its sandboxed page, any other value an origin to run as): the least
+// loaded one with room for another request, made when none has room, and
+// the func that gives it back.
 func (l *lane) borrow(ctx context.Context, origin string) (*Session, func(), error) {
 	if origin == "" {
 		origin = l.env.Origins.App.URL
 	}
 	p := &l.tabs
 	p.mu.Lock()
-	for len(p.idle[origin]) > 0 {
-		n := len(p.idle[origin])
-		s := p.idle[origin][n-1]
-		p.idle[origin] = p.idle[origin][:n-1]
-		if s.alive() {
-			p.mu.Unlock()
-			return s, l.giveBack(origin, s), nil
+	var best *pooled
+	live := p.tabs[origin][:0]
+	for _, t := range p.tabs[origin] {
+		if !t.s.alive() {
+			continue // a tab of a browser that died: dropped (closed with the pool)
 		}
+		live = append(live, t)
+		if t.load < inFlight(t.s.tab) && (best == nil || t.load < best.load) {
+			best = t
+		}
+	}
+	if p.tabs != nil {
+		p.tabs[origin] = live
+	}
+	if best != nil {
+		best.load++
+		p.mu.Unlock()
+		return best.s, l.giveBack(best), nil
 	}
 	root := p.root[origin]
 	p.mu.Unlock()
@@ -72,23 +89,24 @@ func (l *lane) borrow(ctx context.Context, origin string) (*Session, func(), err
 	if err != nil {
 		return nil, nil, err
 	}
+	t := &pooled{s: s, load: 1}
 	p.mu.Lock()
 	p.all = append(p.all, s)
+	if p.tabs == nil {
+		p.tabs = map[poolKey][]*pooled{}
+	}
+	p.tabs[origin] = append(p.tabs[origin], t)
 	p.mu.Unlock()
-	return s, l.giveBack(origin, s), nil
+	return s, l.giveBack(t), nil
 }
 
-func (l *lane) giveBack(origin string, s *Session) func() {
+func (l *lane) giveBack(t *pooled) func() {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			p := &l.tabs
-			p.mu.Lock()
-			defer p.mu.Unlock()
-			if p.idle == nil {
-				p.idle = map[poolKey][]*Session{}
-			}
-			p.idle[origin] = append(p.idle[origin], s)
+			l.tabs.mu.Lock()
+			t.load--
+			l.tabs.mu.Unlock()
 		})
 	}
 }
@@ -121,7 +139,7 @@ func (l *lane) closeTabs() error {
 	p := &l.tabs
 	p.mu.Lock()
 	all := p.all
-	p.all, p.idle, p.root = nil, nil, nil
+	p.all, p.tabs, p.root = nil, nil, nil
 	p.mu.Unlock()
 	var errs []error
 	for _, s := range all {

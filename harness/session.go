@@ -36,8 +36,11 @@ type Session struct {
 	origin  string
 	model   *model.Browser // predicts this context's requests, preflight cache included
 
-	mu     sync.Mutex // one request at a time: the tab is one page
+	mu     sync.Mutex // guards closed
 	closed bool
+	// use keeps requests and visits apart: a request holds it shared when the
+	// tab runs several at once (InFlight), else alone; a visit holds it alone.
+	use sync.RWMutex
 }
 
 // openSession opens a fresh browser context with a tab showing page, whose requests come from origin.
@@ -146,8 +149,8 @@ func (s *Session) NewTabAs(ctx context.Context, origin string) (*Session, error)
 // their cookie on a page visit; then the session's page is loaded again,
 // ready for the next Do.
 func (s *Session) Navigate(ctx context.Context, url string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.use.Lock()
+	defer s.use.Unlock()
 	if err := s.tab.Navigate(ctx, url); err != nil {
 		return fmt.Errorf("harness: visit %s: %w", url, explain(s.browser, err))
 	}
@@ -225,9 +228,17 @@ func (s *Session) Do(ctx context.Context, req Request) (Result, error) {
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
+	if inFlight(s.tab) > 1 {
+		s.use.RLock()
+		defer s.use.RUnlock()
+	} else {
+		s.use.Lock()
+		defer s.use.Unlock()
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
 		return Result{}, errors.New("harness: the session is closed")
 	}
 

@@ -8,6 +8,7 @@ import (
 	"github.com/corslab/corslab/harness"
 	_ "github.com/corslab/corslab/harness/engines"
 	"github.com/corslab/corslab/harness/verdict"
+	"github.com/corslab/corslab/servers"
 )
 
 // Run: go test -run '^$' -bench . -benchtime 200x -count 3 ./harness/bench | benchstat -
@@ -93,5 +94,18 @@ func TestABrokenLaunchFailsTheBenchmark(t *testing.T) {
 	}
 	if env != nil || !rec.fatal || rec.skipped {
 		t.Fatalf("a launch of /no/such/chromium: env %v, failed %v, skipped %v; want a failure, no skip", env, rec.fatal, rec.skipped)
+	}
+}
+
+func TestEveryCheckCasePassesItsCheck(t *testing.T) {
+	env := startEnv(t, harness.Options{WarmSessions: -1, Servers: servers.Options{API: CheckHandler()}})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cases := CheckCases(3 * len(CheckOrigins))
+	if _, err := CheckWorkload(ctx, env, cases, false, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckWorkload(ctx, env, cases[:len(CheckOrigins)], true, 2); err != nil {
+		t.Fatal(err)
 	}
 }

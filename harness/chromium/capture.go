@@ -20,6 +20,7 @@ type capture struct {
 	byID    map[network.RequestID]*harness.Exchange
 	seq     int
 	changed chan struct{}
+	sends   int // Sends in flight in the tab
 }
 
 func newCapture() *capture {
@@ -127,10 +128,12 @@ func (c *capture) get(id network.RequestID) *harness.Exchange {
 	return e
 }
 
-// mark returns the sequence number of the last request seen; exchanges of a new Do come after it.
+// mark returns the sequence number of the last request seen (exchanges of
+// a new Send come after it) and counts the Send in flight until its forget.
 func (c *capture) mark() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.sends++
 	return c.seq
 }
 
@@ -176,12 +179,16 @@ func (c *capture) wait(ctx context.Context, token string, mark int, done func(pr
 	}
 }
 
-// forget drops the exchanges of token, so a long-lived tab does not grow.
+// forget drops the exchanges of token, so a long-lived tab does not grow,
+// and ends its Send. Events of a request whose requestWillBeSent never
+// came (no URL) are dropped when no other Send is in flight: they may be
+// another Send's that came first.
 func (c *capture) forget(token string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.sends--
 	for id, e := range c.byID {
-		if strings.Contains(e.URL, token) || e.URL == "" && e.Seq == 0 {
+		if strings.Contains(e.URL, token) || c.sends == 0 && e.URL == "" && e.Seq == 0 {
 			delete(c.byID, id)
 		}
 	}
