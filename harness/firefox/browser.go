@@ -32,6 +32,7 @@ type config struct {
 	thirdParty   bool     // allow third-party cookies
 	prefs        map[string]any
 	startTimeout time.Duration
+	tempDir      string // the parent of the browser's temp folder; "" is os.TempDir()
 }
 
 // browser is one running Firefox, driven over WebDriver BiDi.
@@ -75,8 +76,8 @@ func launch(ctx context.Context, cfg config) (_ *browser, err error) {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("firefox did not start within %s", timeout))
 	defer cancel()
-	sweepStale()
-	dir, err := os.MkdirTemp("", tempPrefix)
+	sweepStale(cfg.tempDir)
+	dir, err := os.MkdirTemp(cfg.tempDir, tempPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("make temp folder: %w", err)
 	}
@@ -429,8 +430,11 @@ func removeAllRetry(dir string) error {
 // sweepStale removes the folders of corslab Firefoxes that died with their
 // owner (SIGKILL, os.Exit, a panic in another goroutine): a folder is stale
 // when its profile lock names a process that no longer runs.
-func sweepStale() {
-	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), tempPrefix+"*"))
+func sweepStale(parent string) {
+	if parent == "" {
+		parent = os.TempDir()
+	}
+	dirs, _ := filepath.Glob(filepath.Join(parent, tempPrefix+"*"))
 	for _, dir := range dirs {
 		// Firefox's lock is a symlink to "IP:+PID".
 		target, err := os.Readlink(filepath.Join(dir, "profile", "lock"))

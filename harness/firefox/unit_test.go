@@ -1,0 +1,145 @@
+package firefox
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/verdict"
+)
+
+func TestTokenOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://127.0.0.1:1/cors/abc123/?x=1":                                 "abc123",
+		"http://127.0.0.1:1/cors/abc123":                                      "abc123",
+		"http://127.0.0.1:1/api?corslab-token=t%2D1&a=b":                      "t-1",
+		"Cross-Origin Request Blocked: … at http://h/cors/ff00/. (Reason: …)": "ff00",
+		"http://127.0.0.1:1/other":                                            "",
+	} {
+		if got := tokenOf(in); got != want {
+			t.Errorf("tokenOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestParam(t *testing.T) {
+	for _, tc := range []struct{ cat, msg, want string }{
+		{"CORSAllowOriginNotMatchingOrigin", "… (Reason: CORS header ‘Access-Control-Allow-Origin’ does not match ‘http://127.0.0.1:1’).", "http://127.0.0.1:1"},
+		{"CORSInvalidAllowMethod", "… (Reason: invalid token ‘PUT;’ in CORS header ‘Access-Control-Allow-Methods’).", "PUT;"},
+		{"CORSMissingAllowHeaderFromPreflight2", "… (Reason: header ‘x-a’ is not allowed according to header ‘Access-Control-Allow-Headers’ from CORS preflight response).", "x-a"},
+		{"CORSMissingAllowOrigin2", "… (Reason: CORS header ‘Access-Control-Allow-Origin’ missing). Status code: 200.", ""},
+	} {
+		if got := param(category(tc.cat), tc.msg); got != tc.want {
+			t.Errorf("param(%s) = %q, want %q", tc.cat, got, tc.want)
+		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	pre := &harness.Exchange{Type: "Preflight", Failed: true, Finished: true, Status: 204, OnWire: true,
+		RequestHeaders: map[string]string{"access-control-request-method": "PUT"}}
+	actual := &harness.Exchange{Failed: true, Finished: true}
+	msgs := []consoleMessage{{Category: "CORSMissingAllowOrigin2"}, {Category: "CORSDidNotSucceed2"}}
+	rs := classify(msgs, pre, actual)
+	if !rs[0].preflight || rs[0].common != verdict.PreflightMissingAllowOriginHeader || rs[1].common != "" {
+		t.Errorf("a failed preflight's reasons: %+v", rs)
+	}
+	rs = classify([]consoleMessage{{Category: "CORSMethodNotFound"}}, pre, actual)
+	if rs[0].common != verdict.MethodDisallowedByPreflightResponse || rs[0].param != "PUT" {
+		t.Errorf("a method the preflight did not allow: %+v", rs)
+	}
+	rs = classify([]consoleMessage{{Category: "CORSAllowOriginNotMatchingOrigin", Message: "(Reason: … does not match ‘x’)."}}, nil, &harness.Exchange{Status: 200, Finished: true, OnWire: true})
+	if rs[0].preflight || rs[0].common != verdict.AllowOriginRejected || rs[0].param != "x" {
+		t.Errorf("an Allow-Origin Firefox rejected: %+v", rs)
+	}
+	rs = classify([]consoleMessage{{Category: "CORSAllowHeaderFromPreflightDeprecation", Flags: 1}}, &harness.Exchange{Type: "Preflight", Status: 204}, nil)
+	if !rs[0].warning || !rs[0].preflight || rs[0].common != "" {
+		t.Errorf("the deprecation warning: %+v", rs)
+	}
+	for _, tc := range []struct {
+		cat       string
+		preflight bool
+		want      verdict.Reason
+	}{
+		{"CORSExternalRedirectNotAllowed", true, verdict.PreflightDisallowedRedirect},
+		{"CORSExternalRedirectNotAllowed", false, verdict.Other},
+		{"CORSRequestNotHttp", false, verdict.CorsDisabledScheme},
+		{"CORSOriginHeaderNotAdded", false, verdict.Other},
+		{"CORSDisabled", false, verdict.Other},
+		{"CORSSomethingNew", false, verdict.Other},
+	} {
+		var p *harness.Exchange
+		if tc.preflight {
+			p = pre
+		}
+		rs := classify([]consoleMessage{{Category: tc.cat, Message: "Cross-Origin Request Blocked: … (Reason: why)."}}, p, actual)
+		if rs[0].common != tc.want || rs[0].engineReason() != tc.cat {
+			t.Errorf("%s (preflight %v): %+v, want %s", tc.cat, tc.preflight, rs[0], tc.want)
+		}
+		if tc.want == verdict.Other && rs[0].param != tc.cat+": why" {
+			t.Errorf("%s: parameter %q, want the category and Firefox's words", tc.cat, rs[0].param)
+		}
+	}
+	redirected := &harness.Exchange{Failed: true, URL: "http://user:secret@127.0.0.1:2/cors/t/", Redirects: []harness.Redirect{{Status: 302}}}
+	rs = classify([]consoleMessage{{Category: "CORSDidNotSucceed2"}}, nil, redirected)
+	if rs[0].common != verdict.RedirectContainsCredentials || !strings.Contains(rs[0].engineReason(), "inferred") {
+		t.Errorf("a redirect to user:password@: %+v", rs)
+	}
+	rs = classify([]consoleMessage{{Category: "CORSDidNotSucceed2"}}, nil, &harness.Exchange{Failed: true, ErrorText: "NS_ERROR_NET_RESET"})
+	if rs[0].common != "" {
+		t.Errorf("a network failure is not a CORS block: %+v", rs)
+	}
+}
+
+func TestUserJS(t *testing.T) {
+	dir := t.TempDir()
+	err := writeUserJS(dir, config{names: []string{"app.test", "api.test"}, thirdParty: true, prefs: map[string]any{"a.b": "x\"y"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "user.js"))
+	for _, want := range []string{`user_pref("network.dns.localDomains", "app.test,api.test");`,
+		`user_pref("network.cookie.cookieBehavior", 0);`, `user_pref("a.b", "x\"y");`,
+		`user_pref("dom.min_background_timeout_value", 4);`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("user.js lacks %s:\n%s", want, data)
+		}
+	}
+	if err := writeUserJS(dir, config{names: []string{"*.test"}}); err == nil {
+		t.Error("a wildcard host was accepted")
+	}
+}
+
+// What ends the wait for Firefox's view of a request.
+func TestSettled(t *testing.T) {
+	done := &harness.Exchange{Finished: true, Status: 200}
+	failed := &harness.Exchange{Finished: true, Failed: true, ErrorText: "NS_ERROR_NET_RESET"}
+	blocked := []reason{{category: "CORSMissingAllowOrigin2", common: verdict.MissingAllowOriginHeader}}
+	warning := []reason{{category: "CORSAllowHeaderFromPreflightDeprecation", warning: true}}
+	for _, tc := range []struct {
+		name  string
+		event string
+		v     view
+		want  bool
+	}{
+		{"nothing sent", "unsupported", view{}, true},
+		{"threw before sending", "exception", view{}, true},
+		{"loaded, events still to come", "load", view{actual: &harness.Exchange{}}, false},
+		{"loaded", "load", view{actual: done}, true},
+		{"loaded, preflight unfinished", "load", view{pre: &harness.Exchange{}, actual: done}, false},
+		{"blocked, reason still to come", "error", view{actual: done}, false},
+		{"blocked, a warning only", "error", view{actual: done, reasons: warning}, false},
+		{"blocked, with its reason", "error", view{actual: done, reasons: blocked}, true},
+		{"a network failure", "error", view{actual: failed}, true},
+		{"timed out", "timeout", view{actual: &harness.Exchange{Finished: true, Failed: true, Canceled: true}}, true},
+	} {
+		if got := settled(harness.PageView{Event: tc.event}, tc.v); got != tc.want {
+			t.Errorf("%s: settled = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if !trails(view{actual: failed}) || trails(view{actual: failed, reasons: []reason{{category: didNotSucceed}}}) || trails(view{actual: done, reasons: blocked}) {
+		t.Error("trails: the generic message may follow a failed exchange only")
+	}
+}
