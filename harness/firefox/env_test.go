@@ -230,3 +230,65 @@ func TestFinalViewsDoNotWaitTheSettleTime(t *testing.T) {
 		}
 	}
 }
+
+// A sandboxed page's requests carry Origin: null.
+func TestASandboxedPageSendsOriginNull(t *testing.T) {
+	t.Parallel()
+	env := startEnv(t, harness.Options{WarmSessions: -1, ShareBrowser: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := env.NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sb, err := s.NewSandboxedTab(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	r, err := sb.Do(ctx, harness.Request{API: harness.Fetch, Policy: servers.Policy{AllowOrigin: []string{"null"}}})
+	if err != nil || !r.Allowed() || r.Server.Entries[0].Origin() != "null" || len(r.Disagreements()) > 0 {
+		t.Fatalf("%v\n%s", err, r)
+	}
+}
+
+// A tab that visits another page and comes back to a corslab page sends again.
+func TestATabThatNavigatesBackSendsAgain(t *testing.T) {
+	t.Parallel()
+	env := startEnv(t, harness.Options{WarmSessions: -1, ShareBrowser: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	bc, err := env.Browser().NewContext(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bc.Close()
+	page := env.Origins.App.URL + "/"
+	tb, err := bc.Open(ctx, harness.Page{URL: page})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tb.Close()
+	token := harness.NewToken()
+	desc := []byte(`{"api":"fetch","method":"GET","headers":[],"url":"` + env.Origins.API.URL + "/cors/" + token + `/?allow-origin=%24origin"}`)
+	server := func(context.Context) harness.ServerView {
+		return harness.ServerView{Recorded: true, Entries: env.Origins.Journal.Entries(token)}
+	}
+	if err := tb.Navigate(ctx, env.Origins.API.URL+"/cors/"+token+"/visit"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.Send(ctx, desc, token, server); err == nil {
+		t.Error("Send in a page without cors.js did not fail")
+	}
+	if err := tb.Navigate(ctx, page); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := tb.Send(ctx, desc, token, server)
+	if err != nil || sent.Page.Event != "load" || sent.Browser.Actual == nil || sent.Browser.Actual.Status != 200 || len(sent.Server.Actuals()) != 2 {
+		t.Fatalf("Send after navigating back: %v, %+v", err, sent)
+	}
+	if visit := sent.Server.Actuals()[0]; visit.Header.Get("Sec-Fetch-Mode") != "navigate" {
+		t.Errorf("the visit was not a top-level navigation: %v", visit.Header)
+	}
+}
