@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/corslab/corslab/servers"
 )
 
 // consoleChannel is the BiDi script channel the chrome-scope console
@@ -120,22 +121,21 @@ func (b *browser) pref(ctx context.Context, name string) (string, error) {
 	return v, nil
 }
 
-var tokenRE = regexp.MustCompile(`/cors/([A-Za-z0-9_-]+)`)
+// A token is letters, digits, "-" and "_" (harness.Request.Token), so it
+// needs no escaping in a URL and ends where a message's punctuation begins.
+var (
+	tokenInPath  = regexp.MustCompile(`/cors/([A-Za-z0-9_-]+)`)
+	tokenInQuery = regexp.MustCompile(`[?&]` + servers.TokenParam + `=([A-Za-z0-9_-]+)`)
+)
 
 // tokenOf returns the corslab token in s (a URL, or a message that quotes
-// one): the path segment after /cors/, or a corslab-token query parameter.
+// one): the path segment after /cors/, or the corslab-token query parameter.
 func tokenOf(s string) string {
-	if m := tokenRE.FindStringSubmatch(s); m != nil {
+	if m := tokenInPath.FindStringSubmatch(s); m != nil {
 		return m[1]
 	}
-	if i := strings.Index(s, "corslab-token="); i >= 0 {
-		rest := s[i+len("corslab-token="):]
-		if j := strings.IndexAny(rest, "&#) \t"); j >= 0 {
-			rest = rest[:j]
-		}
-		if v, err := url.QueryUnescape(rest); err == nil {
-			return v
-		}
+	if m := tokenInQuery.FindStringSubmatch(s); m != nil {
+		return m[1]
 	}
 	return ""
 }

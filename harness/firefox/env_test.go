@@ -197,25 +197,33 @@ func TestAPageRunsAsAnotherOrigin(t *testing.T) {
 }
 
 // A view that is final ends the wait at once: a network failure (no CORS
-// reason), an abort and a page timeout take nowhere near the settle time.
+// reason), an abort, a page timeout, a redirect the page did not follow and
+// a request Firefox refused before the network take nowhere near the settle
+// time.
 func TestFinalViewsDoNotWaitTheSettleTime(t *testing.T) {
 	t.Parallel()
 	env := startEnv(t, harness.Options{WarmSessions: -1, ShareBrowser: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	redirect := servers.Policy{AllowOrigin: echo, Redirect: &servers.Redirect{Status: 302}}
 	for _, tc := range []struct {
-		name  string
-		req   harness.Request
-		event string
+		name    string
+		req     harness.Request
+		event   string
+		network bool // a network failure: Firefox's error and its message say so
 	}{
-		{"the server closes the connection (xhr)", harness.Request{Policy: servers.Policy{AllowOrigin: echo, Stall: servers.StallClose}}, "error"},
-		{"the server closes the connection (fetch)", harness.Request{API: harness.Fetch, Policy: servers.Policy{AllowOrigin: echo, Stall: servers.StallClose}}, "error"},
-		{"the server closes the preflight's connection", harness.Request{Method: "PUT", Policy: servers.Policy{AllowOrigin: echo, Stall: servers.StallClose}}, "error"},
-		{"the page aborts after send", harness.Request{Abort: harness.AbortAfterSend, Policy: servers.Policy{AllowOrigin: echo}}, "abort"},
-		{"the page aborts on headers", harness.Request{Abort: harness.AbortOnHeaders, Policy: servers.Policy{AllowOrigin: echo, Stall: servers.StallHeaders}}, "abort"},
-		{"the page times out", harness.Request{Timeout: 200 * time.Millisecond, Policy: servers.Policy{AllowOrigin: echo, Stall: servers.StallResponse}}, "timeout"},
-		{"a blocked simple request", harness.Request{}, "error"},
-		{"a failed preflight", harness.Request{Method: "PUT", Policy: servers.Policy{AllowOrigin: echo}}, "error"},
+		{"the server closes the connection (xhr)", harness.Request{Policy: servers.Policy{AllowOrigin: echo, Stall: servers.StallClose}}, "error", true},
+		{"the server closes the connection (fetch)", harness.Request{API: harness.Fetch, Policy: servers.Policy{AllowOrigin: echo, Stall: servers.StallClose}}, "error", true},
+		{"the server closes the preflight's connection", harness.Request{Method: "PUT", Policy: servers.Policy{AllowOrigin: echo, Stall: servers.StallClose}}, "error", true},
+		{"the page aborts after send", harness.Request{Abort: harness.AbortAfterSend, Policy: servers.Policy{AllowOrigin: echo}}, "abort", false},
+		{"the page aborts on headers", harness.Request{Abort: harness.AbortOnHeaders, Policy: servers.Policy{AllowOrigin: echo, Stall: servers.StallHeaders}}, "abort", false},
+		{"the page times out", harness.Request{Timeout: 200 * time.Millisecond, Policy: servers.Policy{AllowOrigin: echo, Stall: servers.StallResponse}}, "timeout", false},
+		{"a blocked simple request", harness.Request{}, "error", false},
+		{"a blocked synchronous request", harness.Request{Sync: true}, "error", false},
+		{"a failed preflight", harness.Request{Method: "PUT", Policy: servers.Policy{AllowOrigin: echo}}, "error", false},
+		{"fetch's redirect manual", harness.Request{API: harness.Fetch, RedirectMode: "manual", Policy: redirect}, "load", false},
+		{"fetch's redirect error", harness.Request{API: harness.Fetch, RedirectMode: "error", Policy: redirect}, "error", false},
+		{"fetch's mode same-origin", harness.Request{API: harness.Fetch, Mode: "same-origin", Policy: servers.Policy{AllowOrigin: echo}}, "error", false},
 	} {
 		r, err := env.Do(ctx, tc.req)
 		if err != nil || r.Page.Event != tc.event || len(r.Notes) > 0 || len(r.Disagreements()) > 0 {
@@ -225,7 +233,7 @@ func TestFinalViewsDoNotWaitTheSettleTime(t *testing.T) {
 		if r.Timing.Browser > settle*3/4 {
 			t.Errorf("%s: Firefox's view took %s after the page's answer\n%s", tc.name, r.Timing.Browser, r)
 		}
-		if tc.event == "error" && r.Browser.Reason == "" && (r.Browser.ErrorText == "" || len(r.Browser.Messages) == 0) {
+		if tc.network && (r.Blocked() || r.Browser.ErrorText == "" || len(r.Browser.Messages) == 0) {
 			t.Errorf("%s: a network failure without its error or Firefox's message\n%s", tc.name, r)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/corslab/corslab/harness"
 )
@@ -27,6 +28,10 @@ type observer struct {
 type record struct {
 	token string
 	ex    harness.Exchange
+	// hop is true when the latest response was a redirect whose
+	// responseCompleted arrived: the exchange goes on with the next
+	// beforeRequestSent, unless the page did not follow it.
+	hop bool
 }
 
 func newObserver(r *router) *observer {
@@ -57,6 +62,7 @@ func (o *observer) network(method string, ev networkEvent) {
 			e.Redirects = append(e.Redirects, harness.Redirect{URL: e.URL, Status: e.Status, Headers: e.ResponseHeaders})
 			e.Status, e.ResponseHeaders, e.Finished = 0, nil, false
 		}
+		rec.hop = false
 		o.seq++
 		e.Seq = o.seq
 		e.URL, e.Method = ev.Request.URL, ev.Request.Method
@@ -76,7 +82,8 @@ func (o *observer) network(method string, ev networkEvent) {
 		}
 		e.OnWire = e.OnWire || sent
 		if method == "network.responseCompleted" {
-			if e.Status >= 300 && e.Status < 400 && e.ResponseHeaders["location"] != "" {
+			if redirect(e.Status) && e.ResponseHeaders["location"] != "" {
+				rec.hop = true
 				break // a redirect hop: the next beforeRequestSent continues the exchange
 			}
 			e.Finished = true
@@ -88,6 +95,15 @@ func (o *observer) network(method string, ev networkEvent) {
 		e.OnWire = e.OnWire || sent
 	}
 	o.notifyLocked()
+}
+
+// redirect reports whether status is one a browser follows (with a Location).
+func redirect(status int) bool {
+	switch status {
+	case 301, 302, 303, 307, 308:
+		return true
+	}
+	return false
 }
 
 // requestType names an exchange as the harness does: "Preflight" for
@@ -126,6 +142,7 @@ func (o *observer) notifyLocked() {
 // view is what Firefox said about one token so far.
 type view struct {
 	pre, actual *harness.Exchange // the latest of each; copies
+	hop         bool              // actual's latest response is a completed redirect (record.hop)
 	reasons     []reason
 }
 
@@ -181,7 +198,7 @@ func (o *observer) viewLocked(token string) view {
 				v.pre = &cp
 			}
 		} else if v.actual == nil || cp.Seq > v.actual.Seq {
-			v.actual = &cp
+			v.actual, v.hop = &cp, rec.hop
 		}
 	}
 	v.reasons = classify(o.reasons[token], v.pre, v.actual)
@@ -202,17 +219,63 @@ func (o *observer) viewLocked(token string) view {
 
 // wait blocks until done is true for token's view, or ctx ends, or the browser does.
 func (o *observer) wait(ctx context.Context, b *browser, token string, done func(view) bool) error {
+	return o.settle(ctx, b, token, func(v view) state {
+		if done(v) {
+			return final
+		}
+		return pending
+	})
+}
+
+// state is how far a view has got.
+type state int
+
+const (
+	// pending: more is bound to come.
+	pending state = iota
+	// quiet: the view is final unless something still trails it; it is
+	// taken as final when nothing changes it for the trailing time.
+	quiet
+	// final: nothing more will come.
+	final
+)
+
+// settle blocks until judge says token's view is final, or has been quiet
+// for the trailing time, or ctx ends, or the browser does. ctx ending while
+// the view is quiet is no error: the view was final.
+func (o *observer) settle(ctx context.Context, b *browser, token string, judge func(view) state) error {
+	var quietSince time.Time
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
 		o.mu.Lock()
 		v := o.viewLocked(token)
 		ch := o.changed
 		o.mu.Unlock()
-		if done(v) {
+		var alarm <-chan time.Time
+		switch judge(v) {
+		case final:
 			return nil
+		case quiet:
+			if quietSince.IsZero() {
+				quietSince = time.Now()
+			}
+			left := trailing - time.Since(quietSince)
+			if left <= 0 {
+				return nil
+			}
+			timer.Reset(left)
+			alarm = timer.C
+		default:
+			quietSince = time.Time{}
 		}
 		select {
 		case <-ch:
+		case <-alarm:
 		case <-ctx.Done():
+			if !quietSince.IsZero() {
+				return nil
+			}
 			return context.Cause(ctx)
 		case <-b.done:
 			return b.died()

@@ -14,10 +14,10 @@ import (
 // request but may trail the page's callback.
 const settle = 2 * time.Second
 
-// trailing bounds the wait for what may still follow a view that is already
-// final: Firefox's generic "CORS request did not succeed" message after a
-// failed exchange, or the first event of a request the page aborted at once
-// (which Firefox may never report).
+// trailing is how long a quiet view (see judge) must stay unchanged to be
+// taken as final: Firefox's generic "CORS request did not succeed" message
+// trails a failed exchange by a few milliseconds, and a request the page
+// aborted at once may never be reported at all.
 const trailing = 250 * time.Millisecond
 
 // errSettled ends the waits of a Send whose settle time ran out.
@@ -43,31 +43,17 @@ func (t *tab) Send(ctx context.Context, desc []byte, token string, server func(c
 	t0 = time.Now()
 	sctx, cancel := context.WithTimeoutCause(ctx, settle, errSettled)
 	defer cancel()
-	wctx, wcancel := sctx, context.CancelFunc(func() {})
-	if quiet := t.obs.view(token); (page.Event == "abort" || page.Event == "exception") && quiet.actual == nil {
-		// Nothing went out yet, and perhaps nothing ever will.
-		wctx, wcancel = context.WithTimeoutCause(sctx, trailing, errSettled)
-	}
-	err := t.obs.wait(wctx, t.b, token, func(v view) bool { return settled(page, v) })
-	wcancel()
-	incomplete := errors.Is(err, errSettled) && wctx == sctx
+	err := t.obs.settle(sctx, t.b, token, func(v view) state { return judge(page, v) })
 	if stop := t.interrupted(ctx, err); stop != nil {
 		return out, stop
 	}
-	if err == nil && trails(t.obs.view(token)) {
-		gctx, gcancel := context.WithTimeoutCause(sctx, trailing, errSettled)
-		err = t.obs.wait(gctx, t.b, token, func(v view) bool { return v.has(didNotSucceed) })
-		gcancel()
-		if stop := t.interrupted(ctx, err); stop != nil {
-			return out, stop
-		}
-	}
+	incomplete := errors.Is(err, errSettled)
 	out.BrowserTime = time.Since(t0)
 
 	out.Server = server(ctx)
 
 	t0 = time.Now()
-	err = t.obs.wait(sctx, t.b, token, func(v view) bool { return covers(out.Server, v) })
+	err = t.obs.wait(sctx, t.b, token, func(v view) bool { return covers(out.Server, v) && judge(page, v) != pending })
 	if stop := t.interrupted(ctx, err); stop != nil {
 		return out, stop
 	}
@@ -121,40 +107,52 @@ func (b *browser) ended() bool {
 	}
 }
 
-// settled reports whether Firefox's view of a request whose page saw page is
-// final: its exchanges have ended and, when the page saw an error, Firefox
-// said why (a CORS message, or a network error on the request).
-func settled(page harness.PageView, v view) bool {
+// judge says how final Firefox's view of a request is, given what the page
+// saw: its exchanges must have ended and, when the page saw an error,
+// Firefox must have said why (a CORS message) or failed the request.
+// Firefox's generic message follows a failed exchange, and a request the
+// page stopped or Firefox refused early may never be reported: those views
+// are quiet, final unless something still trails them.
+func judge(page harness.PageView, v view) state {
 	pre, a := v.pre, v.actual
-	switch page.Event {
-	case "unsupported":
-		return true // createCORSRequest returned null: nothing was sent
-	case "exception":
-		if a == nil {
-			return true // the call threw before a request began
-		}
+	if page.Event == "unsupported" || page.Event == "exception" && a == nil {
+		return final // nothing went out (createCORSRequest returned null, or the call threw first)
 	}
-	if a == nil || !a.Finished || pre != nil && !pre.Finished {
-		return false
+	if a == nil {
+		if page.Event == "load" {
+			return pending
+		}
+		return quiet // aborted before it began, or refused before the network (fetch's mode)
+	}
+	if pre != nil && !pre.Finished {
+		return pending
+	}
+	if !a.Finished {
+		switch {
+		case v.hop && page.ResponseType == "opaqueredirect":
+			return final // the page read the redirect itself (fetch's redirect "manual")
+		case v.hop && page.Event != "load":
+			return quiet // a redirect the page refused (fetch's redirect "error"), or one Firefox is failing
+		}
+		return pending
 	}
 	switch page.Event {
 	case "error", "exception":
-		// A response CORS blocked is a completed exchange in BiDi: the
-		// reason comes only from the console. A network failure (or a
-		// failed preflight) ends in fetchError.
-		return v.blocked() || a.Failed
+	default:
+		return final
 	}
-	return true
-}
-
-// trails reports whether the generic didNotSucceed message may still follow:
-// an exchange failed (not by the page's own abort) and it has not come.
-func trails(v view) bool {
-	if v.has(didNotSucceed) {
-		return false
-	}
+	// A response CORS blocked is a completed exchange in BiDi: its reason
+	// comes only from the console, where the generic message ends a failure.
 	failed := func(e *harness.Exchange) bool { return e != nil && e.Failed && !e.Canceled }
-	return failed(v.pre) || failed(v.actual)
+	switch {
+	case v.has(didNotSucceed) || a.Canceled:
+		return final
+	case failed(pre) || failed(a):
+		return quiet // the generic message may still follow
+	case v.blocked():
+		return final
+	}
+	return pending
 }
 
 // covers reports whether Firefox's view holds every exchange the server saw.

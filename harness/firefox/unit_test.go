@@ -14,7 +14,9 @@ func TestTokenOf(t *testing.T) {
 	for in, want := range map[string]string{
 		"http://127.0.0.1:1/cors/abc123/?x=1":                                 "abc123",
 		"http://127.0.0.1:1/cors/abc123":                                      "abc123",
-		"http://127.0.0.1:1/api?corslab-token=t%2D1&a=b":                      "t-1",
+		"http://127.0.0.1:1/api?corslab-token=t-1&a=b":                        "t-1",
+		"… resource at https://127.0.0.1:2/?corslab-token=ab_9. (Reason: …)":  "ab_9",
+		"http://127.0.0.1:1/api?x-corslab-token=no":                           "",
 		"Cross-Origin Request Blocked: … at http://h/cors/ff00/. (Reason: …)": "ff00",
 		"http://127.0.0.1:1/other":                                            "",
 	} {
@@ -113,33 +115,43 @@ func TestUserJS(t *testing.T) {
 }
 
 // What ends the wait for Firefox's view of a request.
-func TestSettled(t *testing.T) {
+func TestJudge(t *testing.T) {
 	done := &harness.Exchange{Finished: true, Status: 200}
 	failed := &harness.Exchange{Finished: true, Failed: true, ErrorText: "NS_ERROR_NET_RESET"}
+	canceled := &harness.Exchange{Finished: true, Failed: true, Canceled: true, ErrorText: "NS_BINDING_ABORTED"}
+	redirected := &harness.Exchange{Status: 302}
 	blocked := []reason{{category: "CORSMissingAllowOrigin2", common: verdict.MissingAllowOriginHeader}}
 	warning := []reason{{category: "CORSAllowHeaderFromPreflightDeprecation", warning: true}}
+	generic := []reason{{category: didNotSucceed}}
 	for _, tc := range []struct {
-		name  string
-		event string
-		v     view
-		want  bool
+		name string
+		page harness.PageView
+		v    view
+		want state
 	}{
-		{"nothing sent", "unsupported", view{}, true},
-		{"threw before sending", "exception", view{}, true},
-		{"loaded, events still to come", "load", view{actual: &harness.Exchange{}}, false},
-		{"loaded", "load", view{actual: done}, true},
-		{"loaded, preflight unfinished", "load", view{pre: &harness.Exchange{}, actual: done}, false},
-		{"blocked, reason still to come", "error", view{actual: done}, false},
-		{"blocked, a warning only", "error", view{actual: done, reasons: warning}, false},
-		{"blocked, with its reason", "error", view{actual: done, reasons: blocked}, true},
-		{"a network failure", "error", view{actual: failed}, true},
-		{"timed out", "timeout", view{actual: &harness.Exchange{Finished: true, Failed: true, Canceled: true}}, true},
+		{"nothing sent", harness.PageView{Event: "unsupported"}, view{}, final},
+		{"threw before sending", harness.PageView{Event: "exception"}, view{}, final},
+		{"loaded, nothing seen yet", harness.PageView{Event: "load"}, view{}, pending},
+		{"aborted before anything was seen", harness.PageView{Event: "abort"}, view{}, quiet},
+		{"refused before the network", harness.PageView{Event: "error"}, view{}, quiet},
+		{"loaded, events still to come", harness.PageView{Event: "load"}, view{actual: &harness.Exchange{}}, pending},
+		{"loaded", harness.PageView{Event: "load"}, view{actual: done}, final},
+		{"loaded, preflight unfinished", harness.PageView{Event: "load"}, view{pre: &harness.Exchange{}, actual: done}, pending},
+		{"loaded after a redirect still to follow", harness.PageView{Event: "load"}, view{actual: redirected, hop: true}, pending},
+		{"a redirect the page read as such", harness.PageView{Event: "load", ResponseType: "opaqueredirect"}, view{actual: redirected, hop: true}, final},
+		{"a redirect the page refused", harness.PageView{Event: "error"}, view{actual: redirected, hop: true}, quiet},
+		{"blocked, reason still to come", harness.PageView{Event: "error"}, view{actual: done}, pending},
+		{"blocked, a warning only", harness.PageView{Event: "error"}, view{actual: done, reasons: warning}, pending},
+		{"blocked, with its reason", harness.PageView{Event: "error"}, view{actual: done, reasons: blocked}, final},
+		{"the page aborted during a failed preflight", harness.PageView{Event: "error"}, view{pre: failed, actual: canceled, reasons: blocked}, final},
+		{"a failed preflight", harness.PageView{Event: "error"}, view{pre: failed, actual: failed, reasons: blocked}, quiet},
+		{"a failed preflight and its generic message", harness.PageView{Event: "error"}, view{pre: failed, actual: failed, reasons: append(blocked, generic...)}, final},
+		{"a network failure", harness.PageView{Event: "error"}, view{actual: failed}, quiet},
+		{"a network failure and the generic message", harness.PageView{Event: "error"}, view{actual: failed, reasons: generic}, final},
+		{"timed out", harness.PageView{Event: "timeout"}, view{actual: canceled}, final},
 	} {
-		if got := settled(harness.PageView{Event: tc.event}, tc.v); got != tc.want {
-			t.Errorf("%s: settled = %v, want %v", tc.name, got, tc.want)
+		if got := judge(tc.page, tc.v); got != tc.want {
+			t.Errorf("%s: judge = %d, want %d", tc.name, got, tc.want)
 		}
-	}
-	if !trails(view{actual: failed}) || trails(view{actual: failed, reasons: []reason{{category: didNotSucceed}}}) || trails(view{actual: done, reasons: blocked}) {
-		t.Error("trails: the generic message may follow a failed exchange only")
 	}
 }
