@@ -300,3 +300,26 @@ func TestATabThatNavigatesBackSendsAgain(t *testing.T) {
 		t.Errorf("the visit was not a top-level navigation: %v", visit.Header)
 	}
 }
+
+// Third-party cookies: Firefox's default keeps a cross-site API's own
+// cookies from a page's requests; Options.ThirdPartyCookies lets them through.
+func TestThirdPartyCookiesAreAllowedOnlyWhenAsked(t *testing.T) {
+	t.Parallel()
+	for _, allow := range []bool{false, true} {
+		env := startEnv(t, harness.Options{WarmSessions: -1, ShareBrowser: true, ThirdPartyCookies: allow, Servers: servers.Options{Names: true, TLS: true}})
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		s, err := env.NewSession(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := s.SetCookie(ctx, env.Origins.API.URL, "preset=1; SameSite=None; Secure"); err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.Do(ctx, harness.Request{Credentials: true, Policy: servers.Policy{AllowOrigin: echo, AllowCredentials: "true"}})
+		if err != nil || !r.Allowed() || slices.Contains(r.CookiesSent(), "preset") != allow {
+			t.Errorf("third-party cookies allowed %v: %v; the API received cookies %v\n%s", allow, err, r.CookiesSent(), r)
+		}
+	}
+}
