@@ -68,9 +68,9 @@ func (o *observer) network(method string, ev networkEvent) {
 		e.URL, e.Method = ev.Request.URL, ev.Request.Method
 		e.RequestHeaders = headerMap(ev.Request.Headers)
 		e.Type = requestType(ev.Request, e.RequestHeaders)
-		// BiDi lists the cookies of the request's unpartitioned jar only: a
-		// partitioned third-party cookie that went out is missing here, and
-		// the server's journal is the account of the cookies sent.
+		// BiDi leaves partitioned cookies out of a request's cookies: a
+		// third-party cookie from the page site's partition that went out is
+		// missing here, so the server's journal is the account of the cookies sent.
 		e.CookiesSent = nil
 		for _, c := range ev.Request.Cookies {
 			e.CookiesSent = append(e.CookiesSent, harness.Cookie{Name: c.Name, Value: c.Value.Value, Path: c.Path})
