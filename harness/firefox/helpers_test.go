@@ -12,7 +12,7 @@ import (
 // startEnv starts a Firefox Env for a test and closes it at the end. A
 // Firefox that cannot start fails the test: make test installs one, so a
 // missing browser is an error, never a skip.
-func startEnv(t *testing.T, opts harness.Options) *harness.Env {
+func startEnv(t testing.TB, opts harness.Options) *harness.Env {
 	t.Helper()
 	if len(opts.Engines) == 0 {
 		opts.Engines = []verdict.Engine{verdict.Firefox}
