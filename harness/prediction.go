@@ -38,7 +38,7 @@ func (s *Session) predict(req Request, url string) model.Prediction {
 		return model.Prediction{Profile: string(s.lane.kind.Name()), NotModelled: "the model has no profile of " + s.lane.kind.Name().Title() + " yet"}
 	}
 	if why := notModelled(req); why != "" {
-		return model.Prediction{Profile: s.model.Profile.Name, NotModelled: why}
+		return model.Prediction{Profile: s.model.Browser().Profile.Name, NotModelled: why}
 	}
 	if req.URL != "" {
 		return model.Prediction{} // predicted from the response, once it is in
@@ -56,7 +56,7 @@ func (s *Session) predictFromResponse(r *Result) {
 	}
 	pol, ok := r.answeredPolicy()
 	if !ok {
-		r.Predicted = model.Prediction{Profile: s.model.Profile.Name,
+		r.Predicted = model.Prediction{Profile: s.model.Browser().Profile.Name,
 			NotModelled: "no response headers reached " + r.browserName() + " or the journal to predict from"}
 		return
 	}

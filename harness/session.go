@@ -34,7 +34,7 @@ type Session struct {
 	tab     Tab
 	page    Page // what the tab shows between requests
 	origin  string
-	model   *model.Browser // predicts this context's requests, preflight cache included
+	model   *model.Tab // predicts this tab's requests, with its context's preflight cache
 
 	mu     sync.Mutex // guards closed
 	closed bool
@@ -73,7 +73,7 @@ func (s *Session) open(ctx context.Context, page Page) error {
 	}
 	s.tab = tab
 	if p, ok := model.For(s.lane.kind.Name()); ok {
-		s.model = model.NewBrowser(p, s.origin)
+		s.model = model.NewBrowser(p, s.origin).NewTab()
 	}
 	return nil
 }
@@ -165,9 +165,9 @@ func (s *Session) newTab(ctx context.Context, page Page, origin string) (*Sessio
 	if err := t.open(ctx, page); err != nil {
 		return nil, err
 	}
-	if origin == s.origin {
+	if origin == s.origin && s.model != nil {
 		// A tab of the same origin shares the context's preflight cache, so its model too.
-		t.model = s.model
+		t.model = s.model.Browser().NewTab()
 	}
 	return t, nil
 }

@@ -26,6 +26,8 @@ func (p Profile) MaxAge(value string, present bool) time.Duration {
 	switch {
 	case err != nil && digitsOnly(value):
 		return MaxMaxAge // delta-seconds too large for int64: capped
+	case err != nil && p.UnparsableMaxAgeNotCached:
+		return 0
 	case err != nil:
 		return DefaultMaxAge
 	case n < 0:
@@ -58,10 +60,11 @@ type PreflightCache struct {
 
 // store implements CORS-preflight fetch step 7.10-7.11: a passed preflight
 // creates (or refreshes) the method and header-name entries for url.
-func (c *PreflightCache) store(url string, now time.Time, maxAge time.Duration, credentials bool, method string, methods, names []string) {
+func (c *PreflightCache) store(p Profile, url string, now time.Time, maxAge time.Duration, credentials bool, method string, methods, names []string) {
 	if maxAge <= 0 {
 		return
 	}
+	url = p.cacheKey(url, credentials)
 	if c.entries == nil {
 		c.entries = map[string]*cacheEntry{}
 	}
@@ -72,12 +75,18 @@ func (c *PreflightCache) store(url string, now time.Time, maxAge time.Duration, 
 	}
 	// Step 7.10: "*" is stored as the request's method on a non-credentialed request.
 	for _, m := range methods {
+		if m == "*" && p.WildcardNotReused {
+			continue
+		}
 		if m == "*" && !credentials {
 			m = method
 		}
 		e.methods[m] = true
 	}
 	for _, n := range names {
+		if n == "*" && p.WildcardNotReused {
+			continue
+		}
 		e.names[strings.ToLower(n)] = true
 	}
 	c.entries[url] = e
@@ -89,7 +98,7 @@ func (c *PreflightCache) store(url string, now time.Time, maxAge time.Duration, 
 // also serves non-credentialed requests) and that lists the method (unless
 // safelisted) and every CORS-unsafe header name.
 func (c *PreflightCache) covers(p Profile, url string, now time.Time, credentials bool, method string, unsafe []string) bool {
-	e, ok := c.entries[url]
+	e, ok := c.entries[p.cacheKey(url, credentials)]
 	if !ok || !now.Before(e.expires) || credentials && !e.credentials {
 		return false
 	}
@@ -104,4 +113,13 @@ func (c *PreflightCache) covers(p Profile, url string, now time.Time, credential
 		}
 	}
 	return true
+}
+
+// cacheKey is the key of url's entry: the URL, and the credentials mode
+// too where the engine keeps separate entries for each (Profile.CacheKeyedByCredentials).
+func (p Profile) cacheKey(url string, credentials bool) string {
+	if p.CacheKeyedByCredentials && credentials {
+		return url + "\x00credentials"
+	}
+	return url
 }

@@ -154,15 +154,20 @@ func (p Profile) preflightChecks(origin, method string, headers []servers.Header
 	if !ok {
 		return nil, nil, &Failure{verdict.InvalidAllowMethodsPreflightResponse, ""} // Chrome blames no value
 	}
-	acah, hasACAH := headerValue(pp.AllowHeaders)
-	names, ok = ParseHeaderList(acah, hasACAH)
-	if !ok {
-		return nil, nil, &Failure{verdict.InvalidAllowHeadersPreflightResponse, ""}
-	}
 	// Step 7.4: "If methods is null and request's use-CORS-preflight flag is set,
 	// then set methods to a new list containing request's method."
 	if methods == nil && uploadListener {
 		methods = []string{method}
+	}
+	if p.MethodCheckedBeforeAllowHeaders {
+		if err := p.methodAllowed(method, methods, credentials); err != nil {
+			return nil, nil, err
+		}
+	}
+	acah, hasACAH := headerValue(pp.AllowHeaders)
+	names, ok = ParseHeaderList(acah, hasACAH)
+	if !ok {
+		return nil, nil, &Failure{verdict.InvalidAllowHeadersPreflightResponse, ""}
 	}
 	if err := p.methodAllowed(method, methods, credentials); err != nil {
 		return nil, nil, err
