@@ -34,6 +34,10 @@ type Scenario struct {
 	// Grant are permissions granted to the page origin before the first send,
 	// e.g. harness.LoopbackNetwork for Local Network Access.
 	Grant []string
+	// Fresh runs the scenario in a new browser context and tab, as a browser
+	// just started would, instead of a warm tab: for behaviour that depends
+	// on what a tab did before (Firefox's first preflights in a tab).
+	Fresh bool
 	// Sends are the requests, in order.
 	Sends []Send
 	// Line is the scenario's line in the file it was read from (0 when none).
@@ -50,7 +54,7 @@ type Send struct {
 	// Expect is what must hold in every engine.
 	Expect Expect
 	// For replaces, per engine, the fields of Expect it sets: an engine that
-	// departs (e.g. Firefox never reuses a cached preflight for an IP-literal host).
+	// departs (e.g. Firefox sends its first preflights in a tab again to an IP-literal host).
 	For map[verdict.Engine]Expect
 }
 
@@ -212,14 +216,14 @@ func (sc Scenario) Title() string {
 }
 
 // Isolated reports whether the scenario needs a browser context of its own:
-// it stores cookies, grants a permission, or sends credentials to a server
+// it asks for one (Fresh), stores cookies, grants a permission, or sends credentials to a server
 // whose cookies are not scoped to the request's token (the answer to a
 // credentialed request may store a cookie, and the request would carry the
 // cookies other scenarios left). corslab's own API scopes the cookies it
 // sets to the token's path, unless a policy names a Path itself. Any other
 // scenario can share a warm tab of its page origin, kept apart by its tokens.
 func (sc Scenario) Isolated() bool {
-	if len(sc.Cookies) > 0 || len(sc.Grant) > 0 {
+	if sc.Fresh || len(sc.Cookies) > 0 || len(sc.Grant) > 0 {
 		return true
 	}
 	for _, s := range sc.Sends {

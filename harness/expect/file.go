@@ -242,6 +242,7 @@ func (p *parser) scenario(n *yaml.Node, field string) (harness.Scenario, error) 
 		},
 		"sends": func(_, v *yaml.Node) error { sends = v; return nil },
 		"grant": func(_, v *yaml.Node) (err error) { sc.Grant, err = p.strs(v, field+".grant"); return },
+		"fresh": func(_, v *yaml.Node) (err error) { sc.Fresh, err = p.boolean(v, field+".fresh"); return },
 	}
 	single.add(keys)
 	if err := p.mapping(n, field, keys, "name"); err != nil {

@@ -237,7 +237,7 @@ func roundTrip(t *testing.T, req harness.Request, e harness.Expect) {
 		t.Fatalf("share link round trip of %s: %v\n got  %#v\n want %#v", req.Query().Encode(), err, got, req)
 	}
 	// An expectations file: a case that sends it and expects e, then sends it again.
-	sc := harness.Scenario{Name: "case", From: "https://app.example.com", Cookies: []string{"sid=1; Path=/"}, Grant: []string{harness.LoopbackNetwork},
+	sc := harness.Scenario{Name: "case", From: "https://app.example.com", Cookies: []string{"sid=1; Path=/"}, Grant: []string{harness.LoopbackNetwork}, Fresh: true,
 		Sends: []harness.Send{{Request: req, Expect: e, For: map[verdict.Engine]harness.Expect{verdict.Firefox: e}},
 			{Request: req, Reuse: 1, Expect: harness.Expect{PreflightCached: harness.Bool(true)}}}}
 	b, err := Marshal(&File{API: "http://localhost:8080", Cases: []harness.Scenario{sc}})

@@ -67,6 +67,9 @@ func scenarioNode(c harness.Scenario) *yaml.Node {
 	if len(c.Grant) > 0 {
 		add(m, "grant", list(c.Grant))
 	}
+	if c.Fresh {
+		add(m, "fresh", flag(c.Fresh))
+	}
 	sends := &yaml.Node{Kind: yaml.SequenceNode}
 	for _, s := range c.Sends {
 		n := mapping()

@@ -64,7 +64,7 @@ func TestABrowserThatDiesFailsItsRequestAndTheNextGetsANewOne(t *testing.T) {
 // (a user context) and not between sessions.
 func TestSessionsAreIsolated(t *testing.T) {
 	t.Parallel()
-	// Names: Firefox never reuses a preflight to an IP-literal host.
+	// Names: Firefox does not reuse a tab's first preflights to an IP-literal host.
 	env := startEnv(t, harness.Options{WarmSessions: -1, ShareBrowser: true, Servers: servers.Options{Names: true, TLS: true}})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
