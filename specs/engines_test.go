@@ -1,0 +1,253 @@
+package specs_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/matchers"
+	"github.com/corslab/corslab/harness/tour"
+	"github.com/corslab/corslab/harness/verdict"
+	"github.com/corslab/corslab/servers"
+)
+
+// Section K: the same scenarios in every chosen engine ($CORSLAB_ENGINES;
+// make test chooses all three). The article's walk-through runs in each, and
+// every difference found between the engines is a spec here whose name says
+// which engine departs and how. Each engine's expectation is written per
+// engine, from the engine's documented behaviour (docs/engines/); an engine
+// without one fails the spec, so a new engine cannot pass by omission.
+// Ordered: the Envs of these specs (one browser per engine) start once per run.
+var _ = Describe("every chosen engine", Label("engines"), Ordered, SpecPriority(longFirst), func() {
+	// each runs f once per chosen engine, in a spec-bounded context.
+	each := func(f func(e verdict.Engine)) {
+		for _, e := range chosen {
+			By(e.Title())
+			f(e)
+		}
+	}
+	// want returns the expectation of engine e from a table of them.
+	want := func(e verdict.Engine, table map[verdict.Engine]bool) bool {
+		GinkgoHelper()
+		v, ok := table[e]
+		if !ok {
+			Fail(fmt.Sprintf("no measured expectation for %s: measure it and add it to the spec and to docs/engines/", e.Title()))
+		}
+		return v
+	}
+
+	Describe("the article's walk-through", func() {
+		var entries []TableEntry
+		for _, step := range tour.Article("") {
+			entries = append(entries, Entry(step.Title(), step.ID, within))
+		}
+		DescribeTable("as each engine runs it",
+			func(ctx SpecContext, id string) {
+				e := enginesEnv(ctx, "")
+				step, ok := tour.Step(e.Origins.App.URL, id)
+				Expect(ok).To(BeTrue(), "tour step %s", id)
+				each(func(engine verdict.Engine) {
+					results, err := e.In(engine).Play(ctx, step)
+					Expect(err).NotTo(HaveOccurred())
+					Expect(matchers.Check(step, results)).To(Succeed(), "in %s", engine.Title())
+					if d := step.Deviations[engine]; d != "" {
+						AddReportEntry(engine.Title()+" differs", d)
+					}
+				})
+			},
+			entries,
+		)
+	})
+
+	// repeats sends n scenarios of two identical preflighted requests in a
+	// new session of engine and returns, for each, whether the repeat was
+	// preflighted again.
+	repeats := func(ctx SpecContext, e *harness.Env, engine verdict.Engine, n int, maxAge string) []bool {
+		GinkgoHelper()
+		s, err := e.In(engine).NewSession(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(s.Close)
+		var again []bool
+		for range n {
+			req := harness.Request{Method: "PUT", Policy: servers.Policy{AllowOrigin: echo, AllowMethods: []string{"PUT"}, MaxAge: maxAge, MaxAgeRaw: maxAge == "abc"}}
+			rs, err := s.Play(ctx, harness.Scenario{Sends: []harness.Send{{Request: req}, {Request: req, Reuse: 1}}})
+			Expect(err).NotTo(HaveOccurred())
+			for _, r := range rs {
+				Expect(r).To(matchers.BeAllowed())
+				Expect(r.Disagreements()).To(BeEmpty(), "%s", r)
+			}
+			again = append(again, rs[1].Preflighted())
+		}
+		return again
+	}
+
+	It("Firefox does not reuse the first three preflights a new tab sends to an IP-literal host (Chromium reuses every one)", func(ctx SpecContext) {
+		e := enginesEnv(ctx, "")
+		each(func(engine verdict.Engine) {
+			// Three scenarios of two sends: preflights 1-4, then 5 and its repeat.
+			got := repeats(ctx, e, engine, 3, "600")
+			firstTwo := want(engine, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true})
+			Expect(got).To(Equal([]bool{firstTwo, firstTwo, false}), "%s: was each repeat preflighted again?", engine.Title())
+		})
+	}, within)
+
+	It("with a host name every engine reuses a tab's first preflight", func(ctx SpecContext) {
+		e := enginesEnv(ctx, named)
+		each(func(engine verdict.Engine) {
+			Expect(repeats(ctx, e, engine, 1, "600")).To(Equal([]bool{false}), "%s: the repeat was preflighted again", engine.Title())
+		})
+	}, within)
+
+	It("Firefox stores nothing for Access-Control-Max-Age: abc (Chromium treats it as absent: 5 s)", func(ctx SpecContext) {
+		e := enginesEnv(ctx, named)
+		each(func(engine verdict.Engine) {
+			again := want(engine, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true})
+			Expect(repeats(ctx, e, engine, 1, "abc")).To(Equal([]bool{again}), "%s: was the repeat preflighted again?", engine.Title())
+		})
+	}, within)
+
+	It("Firefox never reuses a preflight allowed only by Access-Control-Allow-Methods: * (Chromium does)", func(ctx SpecContext) {
+		e := enginesEnv(ctx, named)
+		each(func(engine verdict.Engine) {
+			s, err := e.In(engine).NewSession(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(s.Close)
+			req := harness.Request{Method: "PUT", Policy: servers.Policy{AllowOrigin: echo, AllowMethods: []string{"*"}, MaxAge: "600"}}
+			rs, err := s.Play(ctx, harness.Scenario{Sends: []harness.Send{{Request: req}, {Request: req, Reuse: 1}}})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(rs[0]).To(matchers.BeAllowed())
+			again := want(engine, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true})
+			Expect(rs[1].Preflighted()).To(Equal(again), "%s", rs[1])
+		})
+	}, within)
+
+	It("Access-Control-Allow-Headers: * lets Authorization through in Chromium and Firefox, which the Fetch standard forbids", func(ctx SpecContext) {
+		e := enginesEnv(ctx, "")
+		each(func(engine verdict.Engine) {
+			r, err := e.In(engine).Do(ctx, harness.Request{Headers: []servers.Header{{Name: "Authorization", Value: "Bearer t"}},
+				Policy: servers.Policy{AllowOrigin: echo, AllowHeaders: []string{"*"}}})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(r).To(matchers.BePreflighted())
+			if want(engine, map[verdict.Engine]bool{verdict.Chromium: true, verdict.Firefox: true}) {
+				Expect(r).To(matchers.BeAllowed())
+			} else {
+				Expect(r).To(matchers.BeBlockedWith(verdict.HeaderDisallowedByPreflightResponse))
+			}
+		})
+	}, within)
+
+	DescribeTable("Firefox gives one reason for a mismatched, a listed and an invalid Allow-Origin; corslab narrows it from the header, and the common reason is the one Chromium names",
+		func(ctx SpecContext, allowOrigin string, reason verdict.Reason) {
+			e := enginesEnv(ctx, "")
+			each(func(engine verdict.Engine) {
+				r, err := e.In(engine).Do(ctx, harness.Request{Policy: servers.Policy{AllowOrigin: []string{allowOrigin}}})
+				Expect(err).NotTo(HaveOccurred())
+				Expect(r).To(matchers.BeBlockedWith(reason))
+				coarse := want(engine, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true})
+				if coarse {
+					Expect(r.Browser.EngineReason).To(Equal("CORSAllowOriginNotMatchingOrigin"), "%s", r)
+					Expect(r.Browser.Refined).NotTo(BeEmpty(), "corslab says how it narrowed the reason")
+				} else {
+					Expect(r.Browser.EngineReason).To(Equal(string(reason)))
+					Expect(r.Browser.Refined).To(BeEmpty())
+				}
+			})
+		},
+		Entry("another origin", "http://other.example", verdict.AllowOriginMismatch, within),
+		Entry("a list of two", servers.Echo+", http://other.example", verdict.MultipleAllowOriginValues, within),
+		Entry("not an origin", "example.com", verdict.InvalidAllowOriginValue, within),
+	)
+
+	It("Firefox reports a response CORS blocked as a completed exchange and gives its reason only in the console (Chromium fails the request with its reason)", func(ctx SpecContext) {
+		e := enginesEnv(ctx, "")
+		each(func(engine verdict.Engine) {
+			r, err := e.In(engine).Do(ctx, harness.Request{})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(r).To(matchers.BeBlockedWith(verdict.MissingAllowOriginHeader))
+			a := r.Browser.Actual
+			Expect(a).NotTo(BeNil())
+			Expect(a.Status).To(Equal(200), "every engine saw the server's 200")
+			if want(engine, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true}) {
+				Expect(a.Failed).To(BeFalse(), "%s", r)
+				Expect(r.Browser.Messages).To(ContainElement(ContainSubstring("Access-Control-Allow-Origin")))
+			} else {
+				Expect(a.Failed).To(BeTrue(), "%s", r)
+				Expect(a.EngineReason).To(Equal(string(verdict.MissingAllowOriginHeader)))
+			}
+		})
+	}, within)
+
+	DescribeTable("createCORSRequest's XDomainRequest detection picks the same transport in every engine",
+		func(ctx SpecContext, environment string, transport string, outcome verdict.Outcome) {
+			e := enginesEnv(ctx, "")
+			rs, err := e.DoAll(ctx, harness.Request{Environment: environment, Policy: servers.Policy{AllowOrigin: echo}})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(rs).To(HaveLen(len(chosen)))
+			for _, r := range rs {
+				Expect(r.Page.Transport).To(Equal(transport), "%s", r)
+				Expect(r).To(matchers.HaveOutcome(outcome))
+			}
+			Expect(rs.Disagreements()).To(BeEmpty())
+		},
+		Entry("a modern browser: XMLHttpRequest with withCredentials", harness.Modern, "XMLHttpRequest", verdict.Allowed, within),
+		Entry("IE 8-9: no withCredentials, XDomainRequest", "legacy", "XDomainRequest", verdict.Allowed, within),
+		Entry("neither: createCORSRequest returns null", "none", "", verdict.Unsupported, within),
+	)
+
+	DescribeTable("third-party cookies under each engine's default: a first-party cookie of https://api.test goes with a credentialed request from https://app.test only where third-party cookies are allowed",
+		func(ctx SpecContext, world string, sentWhere map[verdict.Engine]bool) {
+			e := enginesEnv(ctx, world)
+			each(func(engine verdict.Engine) {
+				sc := harness.Scenario{Cookies: []string{"c=1; SameSite=None; Secure; Path=/"},
+					Sends: []harness.Send{{Request: harness.Request{Credentials: true, Policy: servers.Policy{AllowOrigin: echo, AllowCredentials: "true"}}}}}
+				rs, err := e.In(engine).Play(ctx, sc)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(rs[0]).To(matchers.BeAllowed(), "CORS allows it: the cookie is a separate question")
+				if want(engine, sentWhere) {
+					Expect(rs[0]).To(matchers.SendCookies("c"))
+				} else {
+					Expect(rs[0]).To(matchers.SendCookies())
+				}
+			})
+		},
+		Entry("by default: Chromium blocks them, Firefox keeps a site's cookies apart per top-level site (Total Cookie Protection)",
+			crossSiteTLS, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: false}, within),
+		Entry("with Options.ThirdPartyCookies: every engine sends it",
+			crossSiteTLS3P, map[verdict.Engine]bool{verdict.Chromium: true, verdict.Firefox: true}, within),
+	)
+})
+
+// named is the world of the engines specs with the origins served by name
+// (http://app.test, http://api.test): a host that is not an IP literal.
+const named = "names"
+
+// enginesEnv returns this process's Env of every chosen engine for the
+// named world ("" is the default 127.0.0.1 pair), starting it on first use.
+func enginesEnv(ctx context.Context, world string) *harness.Env {
+	GinkgoHelper()
+	extraMu.Lock()
+	defer extraMu.Unlock()
+	key := "engines " + world
+	if e := extraEnvs[key]; e != nil {
+		return e
+	}
+	var opts harness.Options
+	switch world {
+	case "":
+	case named:
+		opts.Servers = servers.Options{Names: true}
+	default:
+		opts = extraOptions(world)
+	}
+	opts.Engines = slices.Clone(chosen)
+	opts.WarmSessions = -1
+	opts.ShareBrowser = true
+	e, err := harness.Start(ctx, opts)
+	Expect(err).NotTo(HaveOccurred(), "start the engines' Env (%q)", world)
+	extraEnvs[key] = e
+	return e
+}
