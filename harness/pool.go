@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/corslab/corslab/pages"
@@ -21,10 +22,11 @@ type poolKey = string
 
 // tabPool is a lane's warm tabs.
 type tabPool struct {
-	mu   sync.Mutex
-	root map[poolKey]*Session // the session that owns each origin's context
-	tabs map[poolKey][]*pooled
-	all  []*Session // every tab, for close
+	mu      sync.Mutex
+	root    map[poolKey]*Session // the session that owns each origin's context
+	tabs    map[poolKey][]*pooled
+	all     []*Session               // every tab, for close
+	opening map[poolKey]chan struct{} // closed when the origin's first tab is open (or failed)
 }
 
 // pooled is a warm tab and the requests it serves now.
@@ -62,8 +64,35 @@ func (l *lane) borrow(ctx context.Context, origin string) (*Session, func(), err
 		p.mu.Unlock()
 		return best.s, l.giveBack(best), nil
 	}
+	if wait := p.opening[origin]; wait != nil {
+		// Another borrower is opening the origin's context: its tab will
+		// have room, and a second context would cost as much again.
+		p.mu.Unlock()
+		select {
+		case <-wait:
+			return l.borrow(ctx, origin)
+		case <-ctx.Done():
+			return nil, nil, fmt.Errorf("harness: wait for a tab on %s: %w", origin, ctx.Err())
+		}
+	}
 	root := p.root[origin]
+	var opened chan struct{}
+	if root == nil || !root.alive() {
+		opened = make(chan struct{})
+		if p.opening == nil {
+			p.opening = map[poolKey]chan struct{}{}
+		}
+		p.opening[origin] = opened
+	}
 	p.mu.Unlock()
+	if opened != nil {
+		defer func() {
+			p.mu.Lock()
+			delete(p.opening, origin)
+			p.mu.Unlock()
+			close(opened)
+		}()
+	}
 
 	var s *Session
 	var err error
@@ -74,15 +103,10 @@ func (l *lane) borrow(ctx context.Context, origin string) (*Session, func(), err
 		s, err = l.openFor(ctx, origin)
 		if err == nil {
 			p.mu.Lock()
-			if old := p.root[origin]; old != nil && old.alive() {
-				// Another borrower opened the context first: this one is
-				// a context of its own; it still serves, and closes with the pool.
-			} else {
-				if p.root == nil {
-					p.root = map[poolKey]*Session{}
-				}
-				p.root[origin] = s
+			if p.root == nil {
+				p.root = map[poolKey]*Session{}
 			}
+			p.root[origin] = s
 			p.mu.Unlock()
 		}
 	}
