@@ -25,7 +25,7 @@ type tabPool struct {
 	mu      sync.Mutex
 	root    map[poolKey]*Session // the session that owns each origin's context
 	tabs    map[poolKey][]*pooled
-	all     []*Session               // every tab, for close
+	all     []*Session                // every tab, for close
 	opening map[poolKey]chan struct{} // closed when the origin's first tab is open (or failed)
 }
 

@@ -501,11 +501,12 @@ func isCustomRequestHeader(k string) bool {
 	return !strings.HasPrefix(k, ":")
 }
 
+// truncate shortens s to n characters and an ellipsis.
 func truncate(s string, n int) string {
-	if len(s) <= n {
+	if len([]rune(s)) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	return string([]rune(s)[:n]) + "…"
 }
 
 // NeedsPreflight reports whether the Fetch standard requires a preflight for this request.

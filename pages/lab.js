@@ -304,6 +304,7 @@
     var last = runs[runs.length - 1];
     $("snippet").textContent = last.snippet;
     $("server-headers").textContent = last.responseHeaders;
+    $("mermaid").textContent = "```mermaid\n" + last.mermaid + "```\n";
     $("take").hidden = false;
     out.setAttribute("data-shown", String(++state.shown));
     out.setAttribute("data-state", "done");

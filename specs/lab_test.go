@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -70,6 +72,13 @@ var _ = Describe("the teaching lab", Ordered, SpecPriority(longFirst), func() {
 			for i, r := range results {
 				expectDrawn(shown.Runs[i], r, fmt.Sprintf("%s request %d", id, i+1))
 			}
+			// Copy as Mermaid: the last run's diagram, one Mermaid line per arrow, fenced for an issue.
+			last := results[len(results)-1]
+			Expect(shown.Mermaid).To(HavePrefix("```mermaid\nsequenceDiagram\n"))
+			Expect(strings.Count(shown.Mermaid, "\n    ")).To(Equal(3+len(last.Diagram())+1), "participants, arrows, verdict:\n%s", shown.Mermaid)
+			// The lab runs on origins of its own: the verdict's outcome and reason, not its origin-bearing parameter.
+			v := last.Verdict()
+			Expect(shown.Mermaid).To(MatchRegexp(`\n    Note over P,S: [✓✗] %s( %s)?`, regexp.QuoteMeta(string(v.Outcome)), regexp.QuoteMeta(string(v.Reason))))
 		},
 		entries,
 	)
@@ -170,9 +179,10 @@ var _ = Describe("the teaching lab", Ordered, SpecPriority(longFirst), func() {
 
 // labView is what the lab page shows, read from its DOM.
 type labView struct {
-	State  string    `json:"state"`
-	AsSaid string    `json:"asSaid"`
-	Runs   []labRunV `json:"runs"`
+	State   string    `json:"state"`
+	AsSaid  string    `json:"asSaid"`
+	Runs    []labRunV `json:"runs"`
+	Mermaid string    `json:"mermaid"` // the "copy as Mermaid" text of the last run
 }
 
 type labRunV struct {
@@ -196,6 +206,7 @@ const readLab = `(() => {
   return {
     state: res.dataset.state,
     asSaid: check ? check.dataset.asSaid : "",
+    mermaid: document.getElementById("mermaid").textContent,
     runs: [...res.querySelectorAll(".run:not(.here)")].map(run => ({
       token: run.dataset.token, reason: run.dataset.reason, allowed: run.dataset.allowed,
       verdict: run.querySelector(".verdict-head").textContent,
@@ -240,11 +251,11 @@ func expectDrawn(d labRunV, r harness.Result, what string) {
 	Expect(d.Allowed).To(Equal(strconv.FormatBool(r.Allowed())), "%s: allowed\n%s", what, r)
 	for _, a := range d.Arrows {
 		switch a.Kind {
-		case lab.KindPreflight:
+		case harness.KindPreflight:
 			Expect(a.Headers).To(ContainElement("Access-Control-Request-Method: "+r.Server.Preflights()[0].Header.Get("Access-Control-Request-Method")), what)
-		case lab.KindResponse:
+		case harness.KindResponse:
 			Expect(a.Label).To(HavePrefix(strconv.Itoa(r.Server.Actuals()[0].Status)), what)
-		case lab.KindCallback:
+		case harness.KindCallback:
 			if r.Page.Transport != "fetch" && r.Page.Event != "unsupported" {
 				Expect(a.Label).To(HavePrefix("on"+r.Page.Event), what)
 			}
@@ -257,24 +268,24 @@ func expectDrawn(d labRunV, r harness.Result, what string) {
 // does not use Chrome's status for the answer: for a blocked response that
 // event can trail the Result (see the report of issue 6).
 func expectedKinds(r harness.Result) []string {
-	kinds := []string{lab.KindCall}
+	kinds := []string{harness.KindCall}
 	noNetwork := r.Page.Event == "unsupported" || r.Page.Event == "exception"
 	switch pre := r.Server.Preflights(); {
 	case len(pre) > 0:
-		kinds = append(kinds, lab.KindPreflight, lab.KindPreflightResponse)
+		kinds = append(kinds, harness.KindPreflight, harness.KindPreflightResponse)
 	case r.PreflightFromCache():
-		kinds = append(kinds, lab.KindCache)
+		kinds = append(kinds, harness.KindCache)
 	case !r.NeedsPreflight() && !noNetwork:
-		kinds = append(kinds, lab.KindSimple)
+		kinds = append(kinds, harness.KindSimple)
 	}
 	switch {
 	case noNetwork:
 	case len(r.Server.Actuals()) == 0:
-		kinds = append(kinds, lab.KindNeverSent)
+		kinds = append(kinds, harness.KindNeverSent)
 	case r.Executed():
-		kinds = append(kinds, lab.KindRequest, lab.KindResponse)
+		kinds = append(kinds, harness.KindRequest, harness.KindResponse)
 	default:
-		kinds = append(kinds, lab.KindRequest, lab.KindNoAnswer)
+		kinds = append(kinds, harness.KindRequest, harness.KindNoAnswer)
 	}
-	return append(kinds, lab.KindCallback)
+	return append(kinds, harness.KindCallback)
 }

@@ -225,7 +225,7 @@ type Run struct {
 	Query        string           `json:"query"` // the share URL's query
 	URL          string           `json:"url"`
 	PageOrigin   string           `json:"pageOrigin"`
-	Arrows       []Arrow          `json:"arrows"`
+	Arrows       []harness.Arrow  `json:"arrows"`
 	Page         harness.PageView `json:"page"`
 	Server       []string         `json:"server"` // what the API origin received, one line per request
 	Verdict      string           `json:"verdict"`
@@ -245,6 +245,7 @@ type Run struct {
 	Snippet         string   `json:"snippet"`
 	ResponseHeaders string   `json:"responseHeaders"`
 	Transcript      string   `json:"transcript"`
+	Mermaid         string   `json:"mermaid"` // the diagram as a Mermaid sequenceDiagram (Result.Mermaid)
 	Disagreements   []string `json:"disagreements"`
 	Notes           []string `json:"notes"`
 }
@@ -261,10 +262,10 @@ func NewRun(res harness.Result) Run {
 	out := Run{
 		Engine: string(res.Engine), Token: res.Token, Method: method, API: orElse(req.API, harness.XHR), Credential: req.Credentials,
 		Query: share.Query().Encode(), URL: res.URL, PageOrigin: res.PageOrigin,
-		Arrows: Diagram(res), Page: res.Page, Verdict: strings.Join(strings.Fields(res.Verdict().String()), " "), Allowed: res.Allowed(),
+		Arrows: res.Diagram(), Page: res.Page, Verdict: strings.Join(strings.Fields(res.Verdict().String()), " "), Allowed: res.Allowed(),
 		Reason: string(res.Browser.Reason), EngineReason: res.Browser.EngineReason, Failed: res.Browser.FailedParameter, ErrorText: res.Browser.ErrorText,
 		Words: Reason(res), Preflighted: res.Preflighted(), FromCache: res.PreflightFromCache(), NeedsPreflight: res.NeedsPreflight(),
-		Snippet: Snippet(req, res.URL), ResponseHeaders: ResponseHeaders(res), Transcript: res.String(),
+		Snippet: Snippet(req, res.URL), ResponseHeaders: ResponseHeaders(res), Transcript: res.String(), Mermaid: res.Mermaid(),
 		Disagreements: res.Disagreements(), Notes: res.Notes,
 	}
 	if p := res.Browser.Preflight; p != nil && p.Status >= 200 && p.Status < 300 && res.Browser.Reason == "" {

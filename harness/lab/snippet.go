@@ -103,3 +103,10 @@ func writeHeaders(sb *strings.Builder, status int, h http.Header) {
 		}
 	}
 }
+
+func orElse(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,4 +1,4 @@
-package lab
+package harness
 
 import (
 	"fmt"
@@ -7,15 +7,14 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/corslab/corslab/harness"
 	"github.com/corslab/corslab/servers"
 )
 
-// The lifelines of the sequence diagram.
+// The lifelines of a Result's sequence diagram.
 const (
-	Page    = "page"    // the page's JavaScript
-	Browser = "browser" // the browser engine
-	Server  = "server"  // the API origin
+	LifelinePage    = "page"    // the page's JavaScript
+	LifelineBrowser = "browser" // the browser engine
+	LifelineServer  = "server"  // the API origin
 )
 
 // The kinds of Arrow, in the order they can appear.
@@ -34,7 +33,8 @@ const (
 	KindCallback          = "callback"           // what the page's JavaScript got
 )
 
-// Arrow is one step of the lab's sequence diagram of a Result.
+// Arrow is one step of a Result's sequence diagram (the lab draws it,
+// Mermaid writes it, the HTML report shows it).
 type Arrow struct {
 	From    string   `json:"from"`
 	To      string   `json:"to"` // the same as From for a note on one lifeline
@@ -47,19 +47,19 @@ type Arrow struct {
 // Diagram turns r into the arrows of a sequence diagram: page → browser,
 // preflight (or the cache note), actual request and answer, and what the
 // page got back. It reads only r, so the diagram is the Result drawn.
-func Diagram(r harness.Result) []Arrow {
+func (r Result) Diagram() []Arrow {
 	b := r.Browser
 	req := r.Request
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet
 	}
-	call := Arrow{From: Page, To: Browser, Kind: KindCall, Label: callLabel(r, method)}
+	call := Arrow{From: LifelinePage, To: LifelineBrowser, Kind: KindCall, Label: diagramCallLabel(r, method)}
 	for _, h := range req.Headers {
 		call.Headers = append(call.Headers, h.Name+": "+h.Value)
 	}
 	if req.Credentials {
-		call.Headers = append(call.Headers, map[bool]string{true: `credentials: "include"`, false: "withCredentials = true"}[req.API == harness.Fetch])
+		call.Headers = append(call.Headers, map[bool]string{true: `credentials: "include"`, false: "withCredentials = true"}[req.API == Fetch])
 	}
 	out := []Arrow{call}
 
@@ -67,17 +67,17 @@ func Diagram(r harness.Result) []Arrow {
 	blockedBeforeWire := b.Reason != "" && !actualSent
 	switch p := b.Preflight; {
 	case p != nil:
-		out = append(out, Arrow{From: Browser, To: Server, Kind: KindPreflight, Label: "OPTIONS " + pathOf(p.URL), Headers: harness.HeaderLines(p.RequestHeaders, true)})
+		out = append(out, Arrow{From: LifelineBrowser, To: LifelineServer, Kind: KindPreflight, Label: "OPTIONS " + diagramPathOf(p.URL), Headers: HeaderLines(p.RequestHeaders, true)})
 		if p.Status > 0 {
-			out = append(out, Arrow{From: Server, To: Browser, Kind: KindPreflightResponse, Label: statusLine(p.Status),
-				Headers: harness.HeaderLines(p.ResponseHeaders, false), Bad: blockedBeforeWire})
+			out = append(out, Arrow{From: LifelineServer, To: LifelineBrowser, Kind: KindPreflightResponse, Label: diagramStatusLine(p.Status),
+				Headers: HeaderLines(p.ResponseHeaders, false), Bad: blockedBeforeWire})
 		} else {
-			out = append(out, Arrow{From: Server, To: Browser, Kind: KindPreflightFailed, Label: orElse(p.ErrorText, "no answer"), Bad: true})
+			out = append(out, Arrow{From: LifelineServer, To: LifelineBrowser, Kind: KindPreflightFailed, Label: diagramOrElse(p.ErrorText, "no answer"), Bad: true})
 		}
 	case r.PreflightFromCache():
-		out = append(out, Arrow{From: Browser, To: Browser, Kind: KindCache, Label: "answered from preflight cache: no OPTIONS went out"})
+		out = append(out, Arrow{From: LifelineBrowser, To: LifelineBrowser, Kind: KindCache, Label: "answered from preflight cache: no OPTIONS went out"})
 	case !r.NeedsPreflight() && r.Page.Event != "unsupported" && r.Page.Event != "exception":
-		out = append(out, Arrow{From: Browser, To: Browser, Kind: KindSimple, Label: "simple request: no preflight needed"})
+		out = append(out, Arrow{From: LifelineBrowser, To: LifelineBrowser, Kind: KindSimple, Label: "simple request: no preflight needed"})
 	}
 
 	a := b.Actual
@@ -85,19 +85,19 @@ func Diagram(r harness.Result) []Arrow {
 	case a == nil && (r.Page.Event == "unsupported" || r.Page.Event == "exception"):
 		// Nothing reached the browser's network stack.
 	case a == nil:
-		out = append(out, Arrow{From: Browser, To: Browser, Kind: KindNeverSent, Label: "the browser never sent the request"})
+		out = append(out, Arrow{From: LifelineBrowser, To: LifelineBrowser, Kind: KindNeverSent, Label: "the browser never sent the request"})
 	case blockedBeforeWire:
-		out = append(out, Arrow{From: Browser, To: Browser, Kind: KindNeverSent, Label: method + " never sent: " + engineTitle(r) + " stopped it before the wire"})
+		out = append(out, Arrow{From: LifelineBrowser, To: LifelineBrowser, Kind: KindNeverSent, Label: method + " never sent: " + r.browserName() + " stopped it before the wire"})
 	case a.FromCache:
-		out = append(out, Arrow{From: Browser, To: Browser, Kind: KindHTTPCache, Label: a.Method + " answered from " + engineTitle(r) + "'s HTTP cache: the server was not asked",
-			Headers: harness.HeaderLines(a.ResponseHeaders, false), Bad: b.Reason != ""})
+		out = append(out, Arrow{From: LifelineBrowser, To: LifelineBrowser, Kind: KindHTTPCache, Label: a.Method + " answered from " + r.browserName() + "'s HTTP cache: the server was not asked",
+			Headers: HeaderLines(a.ResponseHeaders, false), Bad: b.Reason != ""})
 	default:
-		out = append(out, Arrow{From: Browser, To: Server, Kind: KindRequest, Label: a.Method + " " + pathOf(a.URL), Headers: harness.HeaderLines(a.RequestHeaders, true)})
-		answered := answeredEntry(r)
+		out = append(out, Arrow{From: LifelineBrowser, To: LifelineServer, Kind: KindRequest, Label: a.Method + " " + diagramPathOf(a.URL), Headers: HeaderLines(a.RequestHeaders, true)})
+		answered := diagramAnsweredEntry(r)
 		switch {
 		case a.Status > 0:
-			out = append(out, Arrow{From: Server, To: Browser, Kind: KindResponse, Label: statusLine(a.Status),
-				Headers: harness.HeaderLines(a.ResponseHeaders, false), Bad: b.Reason != ""})
+			out = append(out, Arrow{From: LifelineServer, To: LifelineBrowser, Kind: KindResponse, Label: diagramStatusLine(a.Status),
+				Headers: HeaderLines(a.ResponseHeaders, false), Bad: b.Reason != ""})
 		case answered != nil:
 			// The engine's account of a blocked response (Chromium's
 			// responseReceivedExtraInfo) can trail the failure and miss the
@@ -108,14 +108,14 @@ func Diagram(r harness.Result) []Arrow {
 			for k, v := range h {
 				lower[strings.ToLower(k)] = strings.Join(v, "\n")
 			}
-			out = append(out, Arrow{From: Server, To: Browser, Kind: KindResponse, Label: statusLine(answered.Status) + " (from the server's journal)",
-				Headers: harness.HeaderLines(lower, false), Bad: b.Reason != ""})
+			out = append(out, Arrow{From: LifelineServer, To: LifelineBrowser, Kind: KindResponse, Label: diagramStatusLine(answered.Status) + " (from the server's journal)",
+				Headers: HeaderLines(lower, false), Bad: b.Reason != ""})
 		default:
-			out = append(out, Arrow{From: Server, To: Browser, Kind: KindNoAnswer, Label: orElse(a.ErrorText, "no answer"), Bad: true})
+			out = append(out, Arrow{From: LifelineServer, To: LifelineBrowser, Kind: KindNoAnswer, Label: diagramOrElse(a.ErrorText, "no answer"), Bad: true})
 		}
 	}
 
-	back := Arrow{From: Browser, To: Page, Kind: KindCallback, Label: pageLabel(r.Page), Bad: r.Page.Event != "load"}
+	back := Arrow{From: LifelineBrowser, To: LifelinePage, Kind: KindCallback, Label: diagramPageLabel(r.Page), Bad: r.Page.Event != "load"}
 	for k, v := range r.Page.Headers {
 		back.Headers = append(back.Headers, k+": "+v)
 	}
@@ -123,14 +123,14 @@ func Diagram(r harness.Result) []Arrow {
 	return append(out, back)
 }
 
-func callLabel(r harness.Result, method string) string {
-	if r.Request.API == harness.Fetch {
+func diagramCallLabel(r Result, method string) string {
+	if r.Request.API == Fetch {
 		return fmt.Sprintf("fetch(url, {method: %q})", method)
 	}
 	return fmt.Sprintf("createCORSRequest(%q, url).send()", method)
 }
 
-func pageLabel(p harness.PageView) string {
+func diagramPageLabel(p PageView) string {
 	var s string
 	switch {
 	case p.Transport == "fetch" && p.Event == "load":
@@ -145,7 +145,7 @@ func pageLabel(p harness.PageView) string {
 		s = fmt.Sprintf("on%s: status %d", p.Event, p.Status)
 	}
 	if p.ResponseText != "" {
-		s += fmt.Sprintf(", text %q", trunc(p.ResponseText, 40))
+		s += fmt.Sprintf(", text %q", truncate(p.ResponseText, 40))
 	} else if p.Event != "load" || p.ResponseType == "opaque" {
 		s += `, text ""`
 	}
@@ -155,9 +155,9 @@ func pageLabel(p harness.PageView) string {
 	return s
 }
 
-func statusLine(code int) string { return fmt.Sprintf("%d %s", code, http.StatusText(code)) }
+func diagramStatusLine(code int) string { return fmt.Sprintf("%d %s", code, http.StatusText(code)) }
 
-func pathOf(raw string) string {
+func diagramPathOf(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return raw
@@ -166,7 +166,7 @@ func pathOf(raw string) string {
 	// The token is long and says nothing to a reader: shorten it.
 	if rest, ok := strings.CutPrefix(p, "/cors/"); ok {
 		tok, tail, _ := strings.Cut(rest, "/")
-		p = "/cors/" + trunc(tok, 6)
+		p = "/cors/" + truncate(tok, 6)
 		if tail != "" {
 			p += "/" + tail
 		}
@@ -177,34 +177,19 @@ func pathOf(raw string) string {
 	return p
 }
 
-func orElse(s, def string) string {
+func diagramOrElse(s, def string) string {
 	if s == "" {
 		return def
 	}
 	return s
 }
 
-func trunc(s string, n int) string {
-	if len([]rune(s)) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
-}
-
 // answeredEntry is the server's answered actual request of r, or nil.
-func answeredEntry(r harness.Result) *servers.Entry {
+func diagramAnsweredEntry(r Result) *servers.Entry {
 	for _, e := range r.Server.Actuals() {
 		if e.Status > 0 {
 			return &e
 		}
 	}
 	return nil
-}
-
-// engineTitle names the engine of r, or "the browser".
-func engineTitle(r harness.Result) string {
-	if r.Engine == "" {
-		return "the browser"
-	}
-	return r.Engine.Title()
 }
