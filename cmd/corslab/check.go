@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/xml"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/corslab/corslab/harness"
 	"github.com/corslab/corslab/harness/expect"
+	"github.com/corslab/corslab/harness/report"
 	"github.com/corslab/corslab/harness/verdict"
 )
 
@@ -25,11 +25,13 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	chrome := chromeFlag(fs)
 	engines := enginesFlag(fs)
 	junit := fs.String("junit", "", "write a JUnit XML report to this `path`")
+	htmlOut := fs.String("html", "", "write a self-contained HTML report to this `path`")
+	jsonOut := fs.String("json", "", "write a JSON report to this `path` (its shape: docs/reports.md)")
 	parallel := fs.Int("p", parallelDefault(), "cases in flight at once (tabs of the same browsers)")
 	shardFlag := fs.String("shard", "", "run only shard `i/n` of the cases (cases are dealt round-robin), for a CI job matrix")
 	api := fs.String("api", "", "base `URL` of the API the cases' relative URLs go to (overrides the file's api)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: corslab check [--engines LIST] [-p N] [--shard i/n] [--api URL] [--junit PATH] [--chrome PATH] FILE")
+		fmt.Fprintln(stderr, "usage: corslab check [--engines LIST] [-p N] [--shard i/n] [--api URL] [--html PATH] [--json PATH] [--junit PATH] [--chrome PATH] FILE")
 		fs.PrintDefaults()
 	}
 	// Flags may follow the file name.
@@ -94,7 +96,6 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	total := len(jobs)
 	outcomes := make([]expect.Outcome, total)
-	took := make([]time.Duration, total)
 	ran := make([]bool, total)
 	var runErrs []error
 	prog := newProgress(stderr, "check", total)
@@ -103,9 +104,8 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	forEach(ctx, total, *parallel, func(i int) {
 		prog.begin(i+1, jobs[i].c.Name+" ["+string(jobs[i].e)+"]")
-		began := time.Now()
 		o, _ := expect.Run(ctx, env.In(jobs[i].e), jobs[i].c)
-		outcomes[i], took[i], ran[i] = o, time.Since(began), true
+		outcomes[i], ran[i] = o, true
 		prog.step(!o.Passed())
 	}, func(i int) {
 		if o := outcomes[i]; !o.Passed() {
@@ -117,17 +117,25 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	})
 	prog.end()
 	var done []expect.Outcome
-	var doneTook []time.Duration
 	for i := range jobs {
 		if ran[i] {
 			done = append(done, outcomes[i])
-			doneTook = append(doneTook, took[i])
 		}
 	}
-	outcomes, took = done, doneTook
+	outcomes = done
 	printSummary(stdout, f.Cases, env.Engines(), outcomes)
-	if *junit != "" {
-		if err := writeJUnit(*junit, f, outcomes, took, time.Since(start)); err != nil {
+	rep := &report.Run{Tool: "corslab check", File: f.Path, Started: start, Took: time.Since(start), Cases: f.Cases, Outcomes: outcomes}
+	for _, e := range env.Engines() {
+		rep.Engines = append(rep.Engines, report.Engine{Name: e, Version: env.In(e).Version()})
+	}
+	for _, w := range []struct {
+		path  string
+		write func(io.Writer) error
+	}{{*junit, rep.WriteJUnit}, {*htmlOut, rep.WriteHTML}, {*jsonOut, rep.WriteJSON}} {
+		if w.path == "" {
+			continue
+		}
+		if err := writeFile(w.path, w.write); err != nil {
 			return fmt.Errorf("check: %w", err)
 		}
 	}
@@ -201,52 +209,18 @@ func printSummary(w io.Writer, cases []harness.Scenario, engines []verdict.Engin
 	}
 }
 
-// The JUnit XML schema as CI servers read it (Jenkins, GitLab, GitHub actions).
-type junitSuites struct {
-	XMLName xml.Name     `xml:"testsuites"`
-	Suites  []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Time     float64     `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      float64       `xml:"time,attr"`
-	Failure   *junitFailure `xml:"failure"`
-}
-
-type junitFailure struct {
-	Message string `xml:"message,attr"`
-	Text    string `xml:",chardata"`
-}
-
-func writeJUnit(path string, f *expect.File, outcomes []expect.Outcome, took []time.Duration, total time.Duration) error {
-	s := junitSuite{Name: "corslab check " + f.Path, Tests: len(outcomes), Time: total.Seconds()}
-	for i, o := range outcomes {
-		jc := junitCase{Name: o.Case.Name + " [" + string(o.Engine) + "]", Classname: f.Path, Time: took[i].Seconds()}
-		if !o.Passed() {
-			s.Failures++
-			msg := "could not run"
-			if len(o.Failures) > 0 {
-				msg = o.Failures[0].Message
-			}
-			jc.Failure = &junitFailure{Message: msg, Text: o.Report()}
-		}
-		s.Cases = append(s.Cases, jc)
-	}
-	b, err := xml.MarshalIndent(junitSuites{Suites: []junitSuite{s}}, "", "  ")
+// writeFile writes a report to path through write.
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("encode JUnit: %w", err)
+		return fmt.Errorf("report: %w", err)
 	}
-	if err := os.WriteFile(path, append([]byte(xml.Header), append(b, '\n')...), 0o644); err != nil {
-		return fmt.Errorf("write JUnit: %w", err)
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("report: %w", err)
 	}
 	return nil
 }

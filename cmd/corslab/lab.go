@@ -10,7 +10,9 @@ import (
 
 	"github.com/corslab/corslab/harness"
 	"github.com/corslab/corslab/harness/chromium"
+	"github.com/corslab/corslab/harness/expect"
 	"github.com/corslab/corslab/harness/lab"
+	"github.com/corslab/corslab/harness/report"
 	"github.com/corslab/corslab/servers"
 )
 
@@ -79,7 +81,64 @@ func screenshots(ctx context.Context, l *lab.Lab, dir string, stdout io.Writer) 
 		}
 		fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", path, len(png))
 	}
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	png, err := reportShot(sctx, l.Env())
+	if err != nil {
+		return fmt.Errorf("screenshot report.png: %w", err)
+	}
+	path := filepath.Join(dir, "report.png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		return fmt.Errorf("screenshot report.png: %w", err)
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", path, len(png))
 	return nil
+}
+
+// reportCases are the cases of the HTML report README shows: one that
+// passes, one blocked as expected, one whose expectation is wrong.
+const reportCases = `
+cases:
+  - name: a simple GET is allowed by Access-Control-Allow-Origin *
+    request: {policy: {allow-origin: "*"}}
+    expect: {result: allowed, preflight: no}
+  - name: a JSON POST is preflighted, and Allow-Headers must list Content-Type
+    request: {api: fetch, method: POST, headers: {Content-Type: application/json}, body: "{}", policy: {allow-origin: $origin}}
+    expect: {result: blocked, reason: HeaderDisallowedByPreflightResponse, preflight: yes}
+  - name: the team expects credentials to work with Allow-Origin *
+    request: {credentials: true, policy: {allow-origin: "*", allow-credentials: "true"}}
+    expect: {result: allowed}
+`
+
+// reportShot runs reportCases in every engine of env, as corslab check
+// does, writes the HTML report and captures it.
+func reportShot(ctx context.Context, env *harness.Env) ([]byte, error) {
+	f, err := expect.Parse("team.yaml", []byte(reportCases))
+	if err != nil {
+		return nil, err
+	}
+	run := &report.Run{Tool: "corslab check", File: f.Path, Started: time.Now(), Cases: f.Cases}
+	for _, e := range env.Engines() {
+		run.Engines = append(run.Engines, report.Engine{Name: e, Version: env.In(e).Version()})
+		for _, c := range f.Cases {
+			o, err := expect.Run(ctx, env.In(e), c)
+			if err != nil {
+				return nil, err
+			}
+			run.Outcomes = append(run.Outcomes, o)
+		}
+	}
+	run.Took = time.Since(run.Started)
+	dir, err := os.MkdirTemp("", "corslab-report-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "report.html")
+	if err := writeFile(path, run.WriteHTML); err != nil {
+		return nil, err
+	}
+	return chromium.Screenshot(ctx, env, "file://"+path, "#overview", "body")
 }
 
 func labShot(ctx context.Context, l *lab.Lab, s shot) ([]byte, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/corslab/corslab/harness"
 	"github.com/corslab/corslab/harness/matchers"
@@ -23,17 +24,41 @@ type Outcome struct {
 	Err error
 	// Explanation says what the server would have to send for the case to pass; "" when it passed.
 	Explanation string
+	// Took is how long the case took in this engine.
+	Took time.Duration
 }
 
 // Passed reports whether the case ran and met every expectation.
 func (o Outcome) Passed() bool { return o.Err == nil && len(o.Failures) == 0 }
+
+// Errored says why a case that did not pass could not be checked at all:
+// it could not run, or a request it expected to reach the server failed on
+// the network (the server was unreachable), so its expectations were never
+// put to the server. "" for a case that passed or failed an expectation.
+func (o Outcome) Errored() string {
+	if o.Err != nil {
+		return "could not run: " + o.Err.Error()
+	}
+	if o.Passed() {
+		return ""
+	}
+	for i, r := range o.Results {
+		v := r.Verdict()
+		if v.Outcome == verdict.Failed && o.Case.Sends[i].ExpectIn(o.Engine).Outcome != verdict.Failed {
+			return fmt.Sprintf("the server could not be reached: %s failed on the network (%s)", r.URL, v.Parameter)
+		}
+	}
+	return ""
+}
 
 // Run runs the case in env's engine (a session that fits it: see
 // harness.Env.Play) and judges its Results with the matchers. An error
 // means the case could not be run at all; it is also in the Outcome.
 func Run(ctx context.Context, env *harness.Env, c harness.Scenario) (Outcome, error) {
 	out := Outcome{Case: c, Engine: env.Engine()}
+	start := time.Now()
 	results, err := env.Play(ctx, c)
+	out.Took = time.Since(start)
 	out.Results = results
 	if err != nil {
 		out.Err = fmt.Errorf("case %q (line %d) in %s: %w", c.Name, c.Line, env.Engine(), err)

@@ -264,7 +264,7 @@ func NewRun(res harness.Result) Run {
 		Query: share.Query().Encode(), URL: res.URL, PageOrigin: res.PageOrigin,
 		Arrows: res.Diagram(), Page: res.Page, Verdict: strings.Join(strings.Fields(res.Verdict().String()), " "), Allowed: res.Allowed(),
 		Reason: string(res.Browser.Reason), EngineReason: res.Browser.EngineReason, Failed: res.Browser.FailedParameter, ErrorText: res.Browser.ErrorText,
-		Words: Reason(res), Preflighted: res.Preflighted(), FromCache: res.PreflightFromCache(), NeedsPreflight: res.NeedsPreflight(),
+		Words: res.Meaning(), Preflighted: res.Preflighted(), FromCache: res.PreflightFromCache(), NeedsPreflight: res.NeedsPreflight(),
 		Snippet: Snippet(req, res.URL), ResponseHeaders: ResponseHeaders(res), Transcript: res.String(), Mermaid: res.Mermaid(),
 		Disagreements: res.Disagreements(), Notes: res.Notes,
 	}

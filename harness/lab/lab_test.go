@@ -75,7 +75,7 @@ func TestServeHTTPBeforeStart(t *testing.T) {
 func TestReasonFillsTheParameter(t *testing.T) {
 	r := harness.Result{PageOrigin: "http://127.0.0.1:1"}
 	r.Browser.Reason, r.Browser.FailedParameter = "AllowOriginMismatch", "http://127.0.0.1:1/"
-	got := Reason(r)
+	got := r.Meaning()
 	if !strings.Contains(got, "“http://127.0.0.1:1/”") || !strings.Contains(got, "origin http://127.0.0.1:1.") {
 		t.Fatalf("Reason = %q", got)
 	}

@@ -116,12 +116,12 @@ func ParseOutcome(s string) (Outcome, error) {
 // the common reason and the value the browser blamed; when failed, the
 // network error.
 type Verdict struct {
-	Outcome Outcome
+	Outcome Outcome `json:"outcome"`
 	// Reason is the common reason a blocked request was blocked for; "" otherwise.
-	Reason Reason
+	Reason Reason `json:"reason,omitempty"`
 	// Parameter is the value blamed (a header name, the Allow-Origin value, a
 	// method), or the network error of a failed request.
-	Parameter string
+	Parameter string `json:"parameter,omitempty"`
 }
 
 // String is the verdict in one line, e.g. "✗ blocked  HeaderDisallowedByPreflightResponse (x-a)".

@@ -1,13 +1,11 @@
-package lab
+package harness
 
-import (
-	"github.com/corslab/corslab/harness"
-	"github.com/corslab/corslab/harness/verdict"
-)
+import "github.com/corslab/corslab/harness/verdict"
 
-// Reason says in plain words why r ended as it did: for a block, the reason
-// table's meaning (verdict.Info); otherwise what the page and the browser saw.
-func Reason(r harness.Result) string {
+// Meaning says in plain words why r ended as it did: for a block, the
+// reason table's meaning (verdict.Info); otherwise what the page and the
+// browser saw. Explain says what the server would have to change.
+func (r Result) Meaning() string {
 	v := r.Verdict()
 	p := r.Page
 	switch v.Outcome {
