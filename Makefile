@@ -70,10 +70,10 @@ fuzz: | $(TMPDIR)
 	  pids="$$pids $$!"; \
 	done; fail=0; for p in $$pids; do wait $$p || fail=1; done; exit $$fail
 
-## matrix: a sample of the Chrome-vs-model matrix (`go run ./cmd/corslab matrix` runs the full one)
+## matrix: a sample of the browser-vs-model matrix in every chosen engine (`go run ./cmd/corslab matrix --engine all` runs the full one)
 matrix: | $(TMPDIR)
 	@mkdir -p $(OUT)
-	$(GO) run ./cmd/corslab matrix --sample 150 --report $(OUT)/matrix-report.txt
+	$(GO) run ./cmd/corslab matrix --sample 150 --engine $(CORSLAB_ENGINES) --report $(OUT)/matrix-report.txt
 
 specs: | $(TMPDIR)
 	@mkdir -p $(OUT)

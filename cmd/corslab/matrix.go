@@ -239,7 +239,7 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	chrome := chromeFlag(fs)
 	n := fs.Int("sample", 1500, "how many scenarios to draw from the matrix")
 	seed := fs.Uint64("seed", 1, "the draw's seed: the same seed gives the same scenarios")
-	engineName := fs.String("engine", "chromium", "the engine to run the scenarios in: chromium, firefox or webkit")
+	engineName := fs.String("engine", "chromium", "the engines to run the scenarios in, one after the other: chromium, firefox, webkit, a comma-separated list, or all")
 	profileName := fs.String("profile", "", `the model profile to compare with: "" for the engine's own, or "fetch" (the standard as written)`)
 	report := fs.String("report", "out/matrix-report.txt", "where to write the mismatches with their transcripts")
 	parallel := fs.Int("p", parallelDefault(), "scenarios in flight at once (tabs of one browser)")
@@ -258,24 +258,49 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return &exitError{code: 2, msg: fmt.Sprintf("matrix: --sample %d: need at least 1 scenario", *n)}
 	}
 	engines, err := verdict.ParseEngines(*engineName)
-	if err != nil || len(engines) != 1 {
-		return &exitError{code: 2, msg: fmt.Sprintf("matrix: --engine %q: want one of chromium, firefox, webkit", *engineName)}
+	if err != nil {
+		return &exitError{code: 2, msg: fmt.Sprintf("matrix: --engine %q: want chromium, firefox, webkit, a comma-separated list of them, or all", *engineName)}
 	}
-	engine := engines[0]
-	profile, ok := model.For(engine)
-	switch *profileName {
-	case "":
-		if !ok {
-			return &exitError{code: 2, msg: fmt.Sprintf("matrix: the model has no profile of %s", engine.Title())}
-		}
-	case "fetch":
-		profile = model.Standard
-	default:
+	if *profileName != "" && *profileName != "fetch" {
 		return &exitError{code: 2, msg: fmt.Sprintf("matrix: --profile %q: must be \"\" (the engine's own) or \"fetch\"", *profileName)}
 	}
-	env, err := harness.Start(ctx, harness.Options{Engines: []verdict.Engine{engine}, Paths: paths(*chrome)})
+	bad := 0
+	for _, engine := range engines {
+		n, err := matrixIn(ctx, engine, *profileName, *chrome, *n, *seed, sh, *parallel, reportPath(*report, engine, len(engines)), stdout, stderr)
+		if err != nil {
+			return err
+		}
+		bad += n
+	}
+	if bad > 0 {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+// reportPath is where the report of engine goes: path itself for one engine,
+// else path with the engine's name before its extension.
+func reportPath(path string, engine verdict.Engine, engines int) string {
+	if engines == 1 {
+		return path
+	}
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "-" + string(engine) + ext
+}
+
+// matrixIn runs the drawn scenarios (shard sh of them) in engine and
+// compares them with the profile; it returns the number of mismatches.
+func matrixIn(ctx context.Context, engine verdict.Engine, profileName, chrome string, n int, seed uint64, sh shard, parallel int, report string, stdout, stderr io.Writer) (int, error) {
+	profile, ok := model.For(engine)
+	if profileName == "fetch" {
+		profile, ok = model.Standard, true
+	}
+	if !ok {
+		return 0, &exitError{code: 2, msg: fmt.Sprintf("matrix: the model has no profile of %s", engine.Title())}
+	}
+	env, err := harness.Start(ctx, harness.Options{Engines: []verdict.Engine{engine}, Paths: paths(chrome)})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer func() {
 		if err := env.Close(); err != nil {
@@ -284,28 +309,25 @@ func matrix(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}()
 	origin := env.Origins.App.URL
 	var list []harness.Scenario
-	for i, sc := range scenarios(matrixDimensions(origin), *n, *seed) {
+	for i, sc := range scenarios(matrixDimensions(origin), n, seed) {
 		if sh.has(i) {
 			list = append(list, sc)
 		}
 	}
-	fmt.Fprintf(stdout, "corslab matrix: %d scenarios against the %s profile, in %s, %d in flight\n", len(list), profile.Name, env.Version(), *parallel)
+	fmt.Fprintf(stdout, "corslab matrix: %d scenarios against the %s profile, in %s, %d in flight\n", len(list), profile.Name, env.Version(), parallel)
 	if sh.n > 1 {
-		fmt.Fprintf(stdout, "matrix: shard %s of %d drawn scenarios\n", sh, *n)
+		fmt.Fprintf(stdout, "matrix: shard %s of %d drawn scenarios\n", sh, n)
 	}
-	run := runMatrix(ctx, env, list, profile, *parallel, newProgress(stderr, "matrix", len(list)))
+	run := runMatrix(ctx, env, list, profile, parallel, newProgress(stderr, "matrix ["+string(engine)+"]", len(list)))
 	if ctx.Err() != nil {
-		return &exitError{code: 130, msg: "interrupted"}
+		return 0, &exitError{code: 130, msg: "interrupted"}
 	}
-	if err := writeReport(*report, profile.Name, len(list), run.wall, run.bad, run.reasons); err != nil {
-		return err
+	if err := writeReport(report, profile.Name, len(list), run.wall, run.bad, run.reasons); err != nil {
+		return 0, err
 	}
-	fmt.Fprintf(stdout, "matrix: wall time %.2fs, %.0f scenarios/s; report %s\n", run.wall.Seconds(), float64(len(list))/run.wall.Seconds(), *report)
+	fmt.Fprintf(stdout, "matrix: wall time %.2fs, %.0f scenarios/s; report %s\n", run.wall.Seconds(), float64(len(list))/run.wall.Seconds(), report)
 	fmt.Fprintf(stdout, "matrix [%s]: %d scenarios, %d mismatches\n", engine, len(list), len(run.bad))
-	if len(run.bad) > 0 {
-		return &exitError{code: 1}
-	}
-	return nil
+	return len(run.bad), nil
 }
 
 // matrixRun is what running a list of scenarios against a profile found.

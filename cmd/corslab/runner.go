@@ -84,6 +84,7 @@ type progress struct {
 	count    int
 	failed   int
 	lastLine time.Time
+	first    time.Time // when the first item finished: the rate counts from there, past the start-up
 }
 
 func newProgress(w io.Writer, what string, total int) *progress {
@@ -120,14 +121,19 @@ func (p *progress) step(failed bool) {
 		p.failed++
 	}
 	now := time.Now()
+	if p.count == 1 {
+		p.first = now
+	}
 	if !p.live && now.Sub(p.lastLine) < 2*time.Second && p.count < p.total {
 		return
 	}
 	p.lastLine = now
 	el := now.Sub(p.start)
 	left := ""
-	if p.count < p.total && p.count > 0 {
-		rest := time.Duration(float64(el) / float64(p.count) * float64(p.total-p.count))
+	// The first item pays for starting browsers and pages; the time left is
+	// estimated from the items after it.
+	if p.count < p.total && p.count >= 3 {
+		rest := time.Duration(float64(now.Sub(p.first)) / float64(p.count-1) * float64(p.total-p.count))
 		left = fmt.Sprintf(", ~%s left", rest.Round(time.Second))
 	}
 	line := fmt.Sprintf("%s: %d/%d done, %d failed, %s%s", p.what, p.count, p.total, p.failed, el.Round(100*time.Millisecond), left)
