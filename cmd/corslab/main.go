@@ -1,11 +1,12 @@
-// Command corslab asks a real Chrome what it does with cross-origin requests.
+// Command corslab asks real browsers (Chromium, Firefox, WebKit) what they
+// do with cross-origin requests.
 //
-//	corslab demo [--chrome PATH]      narrated tour of the article's CORS walk-through
+//	corslab demo [--engines LIST]     narrated tour of the article's CORS walk-through
 //	corslab demo --serve              serve the interactive teaching lab until Ctrl-C
-//	corslab bench [-n 200]            the benchmark workload and its one-line summary
-//	corslab check [--junit PATH] FILE run an expectations file's cases in real Chrome
+//	corslab check [flags] FILE        run an expectations file's cases in every chosen engine
+//	corslab matrix [--engine LIST]    generated scenarios in real browsers, compared with the model
+//	corslab bench [-n 200]            the benchmark workloads and their one-line summaries
 //	corslab summary REPORT.json       one-line summary of a ginkgo JSON report
-//	corslab matrix [--sample N]       generated scenarios in real Chrome, compared with the model
 package main
 
 import (
@@ -64,13 +65,15 @@ func paths(chrome string) map[verdict.Engine]string {
 const usage = `usage: corslab <command> [flags]
 
 commands:
-  demo       a narrated tour of the article's CORS walk-through in real Chrome
+  demo       a narrated tour of the article's CORS walk-through in real browsers
              (--serve: the interactive teaching lab)
-  bench      the fixed benchmark workload: token isolation vs a fresh context per scenario
-  check      run an expectations file's cases in real Chrome (--junit PATH for CI)
+  check      run an expectations file's cases in every chosen engine
+             (--html, --json, --junit PATH for reports; -p N in flight; --shard i/n)
+  matrix     run generated scenarios in real browsers and compare each with the model
+  bench      the benchmark workloads: scenarios, check cases, the matrix's rate
   summary    summarize a ginkgo JSON report (used by make test)
-  matrix     run generated scenarios in real Chrome and compare each with the model
 
+Engines: --engines chromium,firefox,webkit (or all); default $CORSLAB_ENGINES, then chromium.
 Run 'corslab <command> -h' for a command's flags.
 `
 
