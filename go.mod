@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
+	github.com/coder/websocket v1.8.15
 	github.com/go-chi/cors v1.2.2
 	github.com/gorilla/handlers v1.5.2
 	github.com/onsi/ginkgo/v2 v2.34.0
