@@ -8,8 +8,8 @@ import (
 )
 
 // guard is MiniBrowser's proxy: every host that is not loopback (or one of
-// the origins' names) goes to it, and it refuses everything, so no page of a
-// corslab run sends traffic off this machine. Loopback and the names bypass
+// the origins' names) goes to it, and it refuses everything by closing the
+// connection, so no page of a corslab run sends traffic off this machine. Loopback and the names bypass
 // it (--ignore-host), so the requests under test go direct.
 type guard struct {
 	srv *http.Server
@@ -41,7 +41,16 @@ func (g *guard) refuse(w http.ResponseWriter, r *http.Request) {
 		g.refused = append(g.refused, r.Method+" "+target)
 	}
 	g.mu.Unlock()
-	http.Error(w, "corslab webkit guard: traffic off this machine is refused: "+target, http.StatusForbidden)
+	// No HTTP answer: WebKit would take a proxy's answer (even to CONNECT)
+	// for the server's and judge its CORS headers. A closed connection is a
+	// network error, which is what it is.
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
 }
 
 // Refused returns the requests the guard refused, oldest first.
