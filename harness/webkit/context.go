@@ -38,10 +38,13 @@ type bcontext struct {
 	mu        sync.Mutex
 	tabs      map[*tab]bool // the tabs window.open made, still open
 	firstBusy bool          // a harness tab holds first
+	firstIC   *interceptor  // the interception first still has from its last page, to remove
 	killed    bool          // kill was called: its exit is no crash
 	webProcs  map[int]bool  // its web processes when last looked (watchdog)
 	uses      int           // harness contexts it has served
 	killOnce  sync.Once
+
+	aboutDataID string // the initial tab's page id, for MiniBrowser's about:data messages (reset)
 }
 
 // startContext starts a MiniBrowser on the browser's display with a fresh
@@ -324,10 +327,31 @@ func (c *bcontext) claim(ctx context.Context) (*tab, error) {
 	if !c.firstBusy {
 		c.firstBusy = true
 		c.mu.Unlock()
+		if err := c.cleanFirst(ctx); err != nil {
+			return nil, err
+		}
 		return c.first, nil
 	}
 	c.mu.Unlock()
 	return c.openBlank(ctx)
+}
+
+// cleanFirst removes the interception the initial tab's last page had.
+// Until it is gone the tab serves no other page.
+func (c *bcontext) cleanFirst(ctx context.Context) error {
+	c.mu.Lock()
+	ic := c.firstIC
+	c.mu.Unlock()
+	if ic == nil {
+		return nil
+	}
+	if err := ic.stop(ctx, c.first); err != nil {
+		return fmt.Errorf("webkit: remove the interception of %s from the tab: %w", ic.origin, c.explain(err))
+	}
+	c.mu.Lock()
+	c.firstIC = nil
+	c.mu.Unlock()
+	return nil
 }
 
 // openBlank opens an about:blank tab with window.open from the initial tab

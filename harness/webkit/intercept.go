@@ -60,9 +60,15 @@ func (ic *interceptor) stop(ctx context.Context, t *tab) error {
 	t.s.onIntercept = nil
 	t.s.setup = nil
 	t.s.mu.Unlock()
-	return errors.Join(
-		t.s.call(ctx, "Network.setInterceptionEnabled", map[string]any{"enabled": false}, nil),
-		t.s.call(ctx, "Network.removeInterception", map[string]any{"url": ic.pattern(), "stage": "request", "isRegex": true}, nil))
+	// Both at once: each costs a round trip.
+	var off, remove error
+	var wg sync.WaitGroup
+	wg.Go(func() { off = t.s.call(ctx, "Network.setInterceptionEnabled", map[string]any{"enabled": false}, nil) })
+	wg.Go(func() {
+		remove = t.s.call(ctx, "Network.removeInterception", map[string]any{"url": ic.pattern(), "stage": "request", "isRegex": true}, nil)
+	})
+	wg.Wait()
+	return errors.Join(off, remove)
 }
 
 // urls returns the URLs the interception answered or failed, in order.

@@ -269,6 +269,13 @@ func (o *observer) wait(ctx context.Context, stop <-chan struct{}, token string,
 	}
 }
 
+// clear drops everything recorded.
+func (o *observer) clear() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.byID, o.messages, o.loose, o.forgotten = map[string]*harness.Exchange{}, nil, nil, map[string]bool{}
+}
+
 // forget drops everything recorded for token, so a long-lived tab does not
 // grow; late events of its requests are dropped.
 func (o *observer) forget(token string) {
