@@ -7,4 +7,5 @@ package engines
 import (
 	// Each engine registers itself with the harness from its init.
 	_ "github.com/corslab/corslab/harness/chromium"
+	_ "github.com/corslab/corslab/harness/webkit"
 )
