@@ -44,7 +44,8 @@ type bcontext struct {
 	uses      int           // harness contexts it has served
 	killOnce  sync.Once
 
-	aboutDataID string // the initial tab's page id, for MiniBrowser's about:data messages (reset)
+	dataTab     *tab   // the tab that shows MiniBrowser's about:data page (reset), nil until the first reset
+	aboutDataID string // its page id, which about:data's messages name
 }
 
 // startContext starts a MiniBrowser on the browser's display with a fresh

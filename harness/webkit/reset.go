@@ -17,76 +17,136 @@ const allWebsiteData = 1<<14 - 1
 var aboutDataPageID = regexp.MustCompile(`clearData\('(\d+):`)
 
 // reset clears the MiniBrowser's website data (cookies, memory and disk
-// caches, the preflight cache with them, storage, HSTS) with MiniBrowser's
-// own about:data page: it loads minibrowser-about:data in the initial tab
-// and posts the "clear all" message that page's buttons post
-// (webkit_website_data_manager_clear), then leaves the tab on about:blank.
-// The caller holds the only harness context of c, with no tab open.
+// caches, the preflight cache with them, storage, HSTS) for the next
+// harness context. The caller held the only harness context of c and
+// closed its tabs.
+//
+// It uses MiniBrowser's own about:data page: its "Clear all" button posts
+// "<page id>:<types>" to the aboutData script message handler (only that
+// page has it), which calls webkit_website_data_manager_clear and then
+// reloads the page. The page stays open in a tab of its own (dataTab,
+// opened at the first reset), so a reset is that message and the reload.
+// The initial tab is reloaded first, which ends whatever the last page
+// still had in flight, without a process swap.
 func (c *bcontext) reset(ctx context.Context) error {
 	c.tabMu.Lock()
-	defer c.tabMu.Unlock()
 	c.mu.Lock()
 	var tabs []*tab
 	for t := range c.tabs {
-		tabs = append(tabs, t)
+		if t != c.dataTab {
+			tabs = append(tabs, t)
+		}
 	}
+	intercepted := c.firstIC != nil
 	c.mu.Unlock()
+	c.tabMu.Unlock()
 	for _, t := range tabs {
 		t.closeTab()
 	}
 	if err := c.cleanFirst(ctx); err != nil {
 		return err
 	}
-	s := c.first.s
-	if c.aboutDataID == "" {
-		// about:data names the page id (which its message needs) only
-		// beside data it lists: make sure it lists a cookie.
-		marker := pageCookie{Name: "corslab-reset", Value: "1", Domain: "reset.corslab.invalid", Path: "/", Session: true, SameSite: "None"}
-		if err := s.call(ctx, "Page.setCookie", map[string]any{"cookie": marker}, nil); err != nil {
+	// An impersonated page would now load from the network (refused): that
+	// tab goes to about:blank instead.
+	first := c.first.s
+	if intercepted {
+		if err := load(ctx, first, "about:blank"); err != nil {
 			return fmt.Errorf("webkit: reset: %w", err)
 		}
+	} else {
+		loaded := first.waitFor("Page.loadEventFired")
+		if err := first.call(ctx, "Page.reload", map[string]any{"ignoreCache": true}, nil); err != nil {
+			return fmt.Errorf("webkit: reset: reload the tab: %w", err)
+		}
+		if err := waitEvent(ctx, first, loaded); err != nil {
+			return fmt.Errorf("webkit: reset: reload the tab: %w", err)
+		}
 	}
-	loaded := s.waitFor("Page.loadEventFired")
-	if err := s.call(ctx, "Page.navigate", map[string]any{"url": "minibrowser-about:data"}, nil); err != nil {
-		return fmt.Errorf("webkit: reset: open about:data: %w", err)
+	if c.dataTab == nil {
+		if err := c.openDataTab(ctx); err != nil {
+			return err
+		}
 	}
-	if err := waitEvent(ctx, s, loaded); err != nil {
-		return fmt.Errorf("webkit: reset: open about:data: %w", err)
-	}
-	if c.aboutDataID == "" {
+	s := c.dataTab.s
+	// The page's window.webkit (its message handlers) is sometimes gone
+	// after the context served a session, until the page is reloaded.
+	post := "typeof window.webkit === \"object\" ? (window.webkit.messageHandlers.aboutData.postMessage(" +
+		strconv.Quote(c.aboutDataID+":"+strconv.Itoa(allWebsiteData)) + "), true) : false"
+	for attempt := 0; ; attempt++ {
+		reloaded := s.waitFor("Page.loadEventFired")
 		var r evalResult
-		if err := s.call(ctx, "Runtime.evaluate", map[string]any{"expression": "document.body ? document.body.innerHTML : ''", "returnByValue": true}, &r); err != nil {
-			return fmt.Errorf("webkit: reset: read about:data: %w", err)
+		if err := s.call(ctx, "Runtime.evaluate", map[string]any{"expression": post, "returnByValue": true}, &r); err != nil {
+			return fmt.Errorf("webkit: reset: clear the data: %w", err)
 		}
-		var html string
-		_ = json.Unmarshal(r.Result.Value, &html)
-		m := aboutDataPageID.FindStringSubmatch(html)
-		if m == nil {
-			return errors.New("webkit: reset: about:data shows no page id")
+		if err := r.err(); err != nil {
+			return fmt.Errorf("webkit: reset: clear the data: %w", err)
 		}
-		c.aboutDataID = m[1]
-	}
-	// MiniBrowser reloads about:data when the data manager has finished.
-	reloaded := s.waitFor("Page.loadEventFired")
-	msg := c.aboutDataID + ":" + strconv.Itoa(allWebsiteData)
-	if err := s.call(ctx, "Runtime.evaluate", map[string]any{"expression": "window.webkit.messageHandlers.aboutData.postMessage(" + strconv.Quote(msg) + ")"}, nil); err != nil {
-		return fmt.Errorf("webkit: reset: clear the data: %w", err)
-	}
-	if err := waitEvent(ctx, s, reloaded); err != nil {
-		return fmt.Errorf("webkit: reset: wait for the data manager: %w", err)
-	}
-	blank := s.waitFor("Page.loadEventFired")
-	if err := s.call(ctx, "Page.navigate", map[string]any{"url": "about:blank"}, nil); err != nil {
-		return fmt.Errorf("webkit: reset: open about:blank: %w", err)
-	}
-	if err := waitEvent(ctx, s, blank); err != nil {
-		return fmt.Errorf("webkit: reset: open about:blank: %w", err)
+		if string(r.Result.Value) == "true" {
+			if err := waitEvent(ctx, s, reloaded); err != nil {
+				return fmt.Errorf("webkit: reset: wait for the data manager: %w", err)
+			}
+			break
+		}
+		if attempt > 0 {
+			return errors.New("webkit: reset: MiniBrowser's about:data page has no message handler")
+		}
+		if err := s.call(ctx, "Page.reload", nil, nil); err != nil {
+			return fmt.Errorf("webkit: reset: reload about:data: %w", err)
+		}
+		if err := waitEvent(ctx, s, reloaded); err != nil {
+			return fmt.Errorf("webkit: reset: reload about:data: %w", err)
+		}
 	}
 	c.first.obs.clear()
 	c.first.mu.Lock()
 	c.first.runner = ""
 	c.first.mu.Unlock()
 	c.noteWebProcesses()
+	return nil
+}
+
+// openDataTab opens the tab that shows MiniBrowser's about:data page and
+// learns its page id, which the page's message must name.
+func (c *bcontext) openDataTab(ctx context.Context) error {
+	t, err := c.openBlank(ctx)
+	if err != nil {
+		return fmt.Errorf("webkit: reset: %w", err)
+	}
+	c.mu.Lock()
+	c.dataTab = t
+	c.mu.Unlock()
+	// about:data names the page id only beside data it lists: make sure it
+	// lists a cookie.
+	marker := pageCookie{Name: "corslab-reset", Value: "1", Domain: "reset.corslab.invalid", Path: "/", Session: true, SameSite: "None"}
+	if err := t.s.call(ctx, "Page.setCookie", map[string]any{"cookie": marker}, nil); err != nil {
+		return fmt.Errorf("webkit: reset: %w", err)
+	}
+	if err := load(ctx, t.s, "minibrowser-about:data"); err != nil {
+		return fmt.Errorf("webkit: reset: %w", err)
+	}
+	var r evalResult
+	if err := t.s.call(ctx, "Runtime.evaluate", map[string]any{"expression": "document.body ? document.body.innerHTML : ''", "returnByValue": true}, &r); err != nil {
+		return fmt.Errorf("webkit: reset: read about:data: %w", err)
+	}
+	var html string
+	_ = json.Unmarshal(r.Result.Value, &html)
+	m := aboutDataPageID.FindStringSubmatch(html)
+	if m == nil {
+		return errors.New("webkit: reset: about:data shows no page id")
+	}
+	c.aboutDataID = m[1]
+	return nil
+}
+
+// load navigates s's page to url and waits for its load event.
+func load(ctx context.Context, s *session, url string) error {
+	loaded := s.waitFor("Page.loadEventFired")
+	if err := s.call(ctx, "Page.navigate", map[string]any{"url": url}, nil); err != nil {
+		return fmt.Errorf("open %s: %w", url, err)
+	}
+	if err := waitEvent(ctx, s, loaded); err != nil {
+		return fmt.Errorf("open %s: %w", url, err)
+	}
 	return nil
 }
 
