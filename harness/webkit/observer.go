@@ -248,6 +248,18 @@ func (o *observer) viewLocked(token string) view {
 	return v
 }
 
+// seen reports whether the inspector showed a request of token.
+func (o *observer) seen(token string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, e := range o.byID {
+		if strings.Contains(e.URL, token) {
+			return true
+		}
+	}
+	return false
+}
+
 // wait blocks until done(view of token) is true, ctx ends or stop closes;
 // it returns the last view.
 func (o *observer) wait(ctx context.Context, stop <-chan struct{}, token string, done func(view) bool) (view, error) {

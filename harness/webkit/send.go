@@ -28,7 +28,9 @@ func (h *htab) Send(ctx context.Context, desc []byte, token string, server func(
 	t := h.t
 	defer t.obs.forget(token)
 	var d struct {
-		URL string `json:"url"`
+		URL    string `json:"url"`
+		Method string `json:"method"`
+		API    string `json:"api"`
 	}
 	_ = json.Unmarshal(desc, &d)
 
@@ -42,14 +44,25 @@ func (h *htab) Send(ctx context.Context, desc []byte, token string, server func(
 	t0 = time.Now()
 	// The page has its answer; now wait for the inspector's account of it.
 	var v view
+	memoryCache := false
 	switch page.Event {
 	case "load", "error", "timeout", "abort":
-		sctx, cancel := context.WithTimeout(ctx, settle)
+		wait := settle
+		if page.Event == "load" && !t.obs.seen(token) {
+			// The inspector's events for a load reach us before the answer
+			// to the call that ran it, except for a response from WebKit's
+			// memory cache, which it does not report at all.
+			wait = memoryCacheGrace
+		}
+		sctx, cancel := context.WithTimeout(ctx, wait)
 		var werr error
 		v, werr = t.obs.wait(sctx, t.s.done, token, complete)
 		cancel()
-		// An abort right after send may stop the request before WebKit reports it at all.
-		if werr != nil && page.Event != "abort" && ctx.Err() == nil {
+		switch {
+		case werr != nil && page.Event == "load" && v.actual == nil && ctx.Err() == nil:
+			memoryCache = true
+		case werr != nil && page.Event != "abort" && ctx.Err() == nil:
+			// An abort right after send may stop the request before WebKit reports it at all.
 			out.Notes = append(out.Notes, "WebKit's events for this request were incomplete after "+settle.String())
 		}
 	default:
@@ -59,9 +72,32 @@ func (h *htab) Send(ctx context.Context, desc []byte, token string, server func(
 	}
 	out.BrowserTime = time.Since(t0)
 	out.Server = server(ctx)
+	if memoryCache && len(out.Server.Entries) > 0 {
+		// The server answered it: the inspector's events are late, not missing.
+		memoryCache = false
+		t0 = time.Now()
+		sctx, cancel := context.WithTimeout(ctx, settle)
+		var werr error
+		v, werr = t.obs.wait(sctx, t.s.done, token, complete)
+		cancel()
+		if werr != nil && ctx.Err() == nil {
+			out.Notes = append(out.Notes, "WebKit's events for this request were incomplete after "+settle.String())
+		}
+		out.BrowserTime += time.Since(t0)
+	}
+	if memoryCache {
+		typ := map[string]string{"xhr": "XHR", "fetch": "Fetch"}[d.API] // WebKit's resource types
+		v.actual = &harness.Exchange{Method: d.Method, URL: d.URL, Type: typ, Status: page.Status, Finished: true, FromCache: true}
+		out.Notes = append(out.Notes, "WebKit's inspector reports nothing of a response from its memory cache: "+
+			"the request is shown as answered from the cache because the page read a response and the server received nothing")
+	}
 	out.Browser = browserView(v, out.Server, d.URL)
 	return out, nil
 }
+
+// memoryCacheGrace is how long a load the inspector has shown nothing of
+// may take to show up before it is taken for a memory-cache answer.
+const memoryCacheGrace = 100 * time.Millisecond
 
 // browserView is WebKit's account of one token's request in corslab's
 // terms: the actual exchange and WebKit's reason from the inspector, the
