@@ -183,10 +183,13 @@ func (bc *browserContext) Close() error {
 
 // A MiniBrowser a harness context gave back is cleared (reset) in the
 // background and kept as a spare for the next NewContext, rather than
-// stopped: a launch costs ~0.6 s of two cores and ~230 MiB, a reset ~0.1 s.
-// At most maxSpares wait; one that served maxUses contexts is stopped.
+// stopped: a launch takes ~0.6 s, a reset ~0.1 s (and its first ~0.5 s,
+// which opens the about:data tab). One spare is enough for the harness's
+// pattern (a session closes, the warm pool refills); a spare holds
+// ~250 MiB. One that served maxUses contexts is stopped, so that what a
+// long-lived MiniBrowser gathers is bounded.
 const (
-	maxSpares = 2
+	maxSpares = 1
 	maxUses   = 25
 )
 

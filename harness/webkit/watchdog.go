@@ -9,7 +9,7 @@ import (
 
 // A page whose web process dies is not reported by this WebKit's
 // inspector: its target stays and commands to it are never answered
-// (TestCrash kills one). So a command that waits for the page runs under a
+// (TestCrashFailsTheRequestInFlight kills one). So a command that waits for the page runs under a
 // watchdog: when a web process the context had is gone, the page is pinged,
 // and a ping that is not answered means the page is gone. A page that is
 // merely busy (a synchronous XHR) does not answer either, but then no web
@@ -45,7 +45,9 @@ func (t *tab) guarded(ctx context.Context, fn func(ctx context.Context) error) e
 			pctx, pcancel := context.WithTimeout(gctx, pingTimeout)
 			err := t.s.call(pctx, "Runtime.evaluate", map[string]any{"expression": "1"}, nil)
 			pcancel()
-			if err != nil && gctx.Err() == nil {
+			// An error answer is an answer: only silence means the page is gone.
+			var pe *protoError
+			if err != nil && !errors.As(err, &pe) && gctx.Err() == nil {
 				err := fmt.Errorf("%w (%d web process(es) of the MiniBrowser died and the page no longer answers)", errPageGone, gone)
 				t.c.b.fail(err)
 				cancel(err)
