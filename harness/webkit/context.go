@@ -156,6 +156,13 @@ func (b *browser) startProcess(ctx context.Context, dir string) (c *bcontext, er
 // watch fails the browser when MiniBrowser exits unasked.
 func (c *bcontext) watch() {
 	<-c.proc.done
+	c.exited()
+}
+
+// exited fails the browser for MiniBrowser's exit, unless kill asked for
+// it. Errors that MiniBrowser's exit explains call it too, so the browser
+// is gone by the time the error is returned.
+func (c *bcontext) exited() {
 	c.mu.Lock()
 	killed := c.killed
 	c.mu.Unlock()
@@ -318,6 +325,7 @@ func (c *bcontext) explain(err error) error {
 			return err
 		}
 	}
+	c.exited()
 	return fmt.Errorf("MiniBrowser exited (%v): %w: %w", c.proc.exitError(), harness.ErrBrowserDied, err)
 }
 
