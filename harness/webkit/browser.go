@@ -39,7 +39,6 @@ type browser struct {
 	contexts map[*bcontext]bool // every MiniBrowser running: held, spare or being recycled
 	spares   []*bcontext        // started MiniBrowsers no harness context holds
 	pending  int                // spares being made ready (recycled) in the background
-	changed  chan struct{}      // closed and replaced when spares or pending change
 }
 
 // tmpPrefix names the temporary folders of this package; the pid after it
@@ -65,7 +64,7 @@ func launch(ctx context.Context, lc launchConfig) (_ *browser, err error) {
 		return nil, fmt.Errorf("webkit: make a temporary folder: %w", err)
 	}
 	b := &browser{path: lc.path, tmp: tmp, names: lc.names, thirdParty: lc.thirdParty,
-		done: make(chan struct{}), contexts: map[*bcontext]bool{}, changed: make(chan struct{})}
+		done: make(chan struct{}), contexts: map[*bcontext]bool{}}
 	defer func() {
 		if err != nil {
 			_ = b.Close()
@@ -292,7 +291,6 @@ func (b *browser) Close() error {
 		cs = append(cs, c)
 	}
 	b.spares = nil
-	b.notifyLocked()
 	b.mu.Unlock()
 	b.fail(errClosed)
 	var wg sync.WaitGroup
@@ -312,11 +310,6 @@ func (b *browser) Close() error {
 		errs = append(errs, fmt.Errorf("webkit: remove %s: %w", b.tmp, err))
 	}
 	return errors.Join(errs...)
-}
-
-func (b *browser) notifyLocked() {
-	close(b.changed)
-	b.changed = make(chan struct{})
 }
 
 // startTimeout bounds a launch whose config and context set no deadline.

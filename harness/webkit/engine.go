@@ -46,7 +46,9 @@ func (Engine) Launch(ctx context.Context, cfg harness.LaunchConfig) (harness.Bro
 // NewContext returns a fresh browser context: a MiniBrowser of its own
 // (own network process, cookies, HTTP and preflight caches). It takes a
 // spare one when one is ready (the launch's first, or a recycled one), and
-// else starts one.
+// else starts one: a spare still being cleared is not waited for, its
+// clear waits for the HTTP cache's writes (cacheWriteDelay), longer than a
+// launch.
 func (b *browser) NewContext(ctx context.Context) (harness.BrowserContext, error) {
 	c, err := b.takeContext(ctx)
 	if err != nil {
@@ -58,8 +60,7 @@ func (b *browser) NewContext(ctx context.Context) (harness.BrowserContext, error
 	return &browserContext{b: b, c: c, tabs: map[*htab]bool{}}, nil
 }
 
-// takeContext returns a spare MiniBrowser, waits for one being recycled,
-// or starts one.
+// takeContext returns a spare MiniBrowser, or starts one.
 func (b *browser) takeContext(ctx context.Context) (*bcontext, error) {
 	for {
 		b.mu.Lock()
@@ -70,23 +71,12 @@ func (b *browser) takeContext(ctx context.Context) (*bcontext, error) {
 		if n := len(b.spares); n > 0 {
 			c := b.spares[n-1]
 			b.spares = b.spares[:n-1]
-			b.notifyLocked()
 			b.mu.Unlock()
 			if c.proc.exited() {
 				c.kill()
 				continue
 			}
 			return c, nil
-		}
-		if b.pending > 0 {
-			ch := b.changed
-			b.mu.Unlock()
-			select {
-			case <-ch:
-				continue
-			case <-ctx.Done():
-				return nil, fmt.Errorf("webkit: wait for a browser context: %w", ctx.Err())
-			}
 		}
 		b.mu.Unlock()
 		return b.startContext(ctx)
@@ -183,11 +173,12 @@ func (bc *browserContext) Close() error {
 
 // A MiniBrowser a harness context gave back is cleared (reset) in the
 // background and kept as a spare for the next NewContext, rather than
-// stopped: a launch takes ~0.6 s, a reset ~0.1 s (and its first ~0.5 s,
-// which opens the about:data tab). One spare is enough for the harness's
-// pattern (a session closes, the warm pool refills); a spare holds
-// ~250 MiB. One that served maxUses contexts is stopped, so that what a
-// long-lived MiniBrowser gathers is bounded.
+// stopped: a launch costs ~0.6 s of CPU, a reset ~0.1 s (its first ~0.5 s,
+// which opens the about:data tab), and it is ready ~1.7 s after the Close
+// (cacheWriteDelay). One spare is enough for the harness's pattern (a
+// session closes, the warm pool refills); a spare holds ~250 MiB. One that
+// served maxUses contexts is stopped, so that what a long-lived MiniBrowser
+// gathers is bounded.
 const (
 	maxSpares = 1
 	maxUses   = 25
@@ -219,7 +210,6 @@ func (b *browser) giveBack(c *bcontext) {
 		if keep {
 			b.spares = append(b.spares, c)
 		}
-		b.notifyLocked()
 		b.mu.Unlock()
 		if !keep {
 			c.kill()

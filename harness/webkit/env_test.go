@@ -99,6 +99,19 @@ func TestContextsIsolateCookiesAndThePreflightCache(t *testing.T) {
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// A MiniBrowser given back is a spare once it is cleared, after its HTTP cache's writes.
+	wk := webkitOf(env)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		wk.mu.Lock()
+		ready := len(wk.spares)
+		wk.mu.Unlock()
+		if ready > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no spare MiniBrowser 10 s after two sessions closed")
+		}
+	}
 	l.mu.Lock()
 	launched := len(l.pgids)
 	l.mu.Unlock()
@@ -110,7 +123,7 @@ func TestContextsIsolateCookiesAndThePreflightCache(t *testing.T) {
 	relaunched := len(l.pgids) > launched
 	l.mu.Unlock()
 	if relaunched {
-		t.Error("a session after two closed ones started a MiniBrowser: none was reused")
+		t.Error("a session after two closed ones started a MiniBrowser: the spare was not used")
 	}
 	fresh("a session on a MiniBrowser another session gave back", c)
 	// A cookie stored through the inspector, HttpOnly, as if the API had sent it.
