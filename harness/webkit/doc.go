@@ -7,9 +7,9 @@
 // What the harness gets, and where it comes from:
 //   - A browser context is a MiniBrowser process (stock MiniBrowser gives
 //     all its tabs one network session). The launch's MiniBrowser serves
-//     the first NewContext; one a closed context gives back is cleared
-//     (reset.go) and serves the next: a NewContext after a Close costs a
-//     reset, not a launch.
+//     the first NewContext; one a closed context gives back is cleared in
+//     the background (reset.go) and serves a later NewContext without a
+//     launch.
 //   - Send is one Runtime.callFunctionOn on the page's corslab object; the
 //     inspector's Network and Console events give the actual exchange and
 //     WebKit's reason sentence, which reasons.go maps to the common reasons
