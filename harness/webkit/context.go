@@ -44,7 +44,7 @@ type bcontext struct {
 	uses      int           // harness contexts it has served
 	killOnce  sync.Once
 
-	dataTab     *tab   // the tab that shows MiniBrowser's about:data page (reset), nil until the first reset
+	dataTab     *tab   // the tab that shows MiniBrowser's about:data page during a reset
 	aboutDataID string // its page id, which about:data's messages name
 }
 

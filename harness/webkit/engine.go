@@ -173,12 +173,13 @@ func (bc *browserContext) Close() error {
 
 // A MiniBrowser a harness context gave back is cleared (reset) in the
 // background and kept as a spare for the next NewContext, rather than
-// stopped: a launch costs ~0.6 s of CPU, a reset ~0.1 s (its first ~0.5 s,
-// which opens the about:data tab), and it is ready ~1.7 s after the Close
+// stopped: a launch takes ~0.6-1.2 s on this shared machine, a reset ~0.5 s
+// of mostly waiting, and the spare is ready ~1.7 s after the Close
 // (cacheWriteDelay). One spare is enough for the harness's pattern (a
-// session closes, the warm pool refills); a spare holds ~250 MiB. One that
-// served maxUses contexts is stopped, so that what a long-lived MiniBrowser
-// gathers is bounded.
+// session closes, the warm pool refills); a spare holds what a session's
+// MiniBrowser holds (~280 MiB PSS: MiniBrowser, network process, the tab's
+// web process). One that served maxUses contexts is stopped, so that what a
+// long-lived MiniBrowser gathers is bounded.
 const (
 	maxSpares = 1
 	maxUses   = 25

@@ -24,11 +24,10 @@ var aboutDataPageID = regexp.MustCompile(`clearData\('(\d+):`)
 // It uses MiniBrowser's own about:data page: its "Clear all" button posts
 // "<page id>:<types>" to the aboutData script message handler (only that
 // page has it), which calls webkit_website_data_manager_clear and then
-// reloads the page. The page stays open in a tab of its own (dataTab,
-// opened at the first reset), so a reset is that message and the reload.
-// The initial tab is reloaded first, which ends whatever the last page
-// still had in flight, without a process swap; the clear then waits for the
-// HTTP cache's writes (cacheWriteDelay).
+// reloads the page. The initial tab is reloaded first, which ends whatever
+// the last page still had in flight, without a process swap; the clear
+// then waits for the HTTP cache's writes (cacheWriteDelay), meanwhile a tab
+// of its own loads about:data, and that tab is closed after the clear.
 func (c *bcontext) reset(ctx context.Context) error {
 	c.tabMu.Lock()
 	c.mu.Lock()
@@ -63,54 +62,43 @@ func (c *bcontext) reset(ctx context.Context) error {
 			return fmt.Errorf("webkit: reset: reload the tab: %w", err)
 		}
 	}
-	if c.dataTab == nil {
-		if err := c.openDataTab(ctx); err != nil {
-			return err
-		}
-	}
 	// WebKit's HTTP cache writes a response it stores to disk about a second
 	// later, answers from writes still pending, and its clear leaves them
 	// alone. Without this wait a response the last session stored just
 	// before the clear survived it in 2 of 12 runs of
 	// TestContextsIsolateCookiesAndThePreflightCache; with it, in none of 20.
-	t := time.NewTimer(cacheWriteDelay)
-	defer t.Stop()
+	// The about:data tab opens meanwhile.
+	wait := time.NewTimer(cacheWriteDelay)
+	defer wait.Stop()
+	if err := c.openDataTab(ctx); err != nil {
+		return err
+	}
+	data := c.dataTab
+	defer func() {
+		data.closeTab()
+		c.mu.Lock()
+		c.dataTab = nil
+		c.mu.Unlock()
+	}()
 	select {
-	case <-t.C:
+	case <-wait.C:
 	case <-ctx.Done():
 		return fmt.Errorf("webkit: reset: %w", ctx.Err())
 	case <-first.done:
 		return fmt.Errorf("webkit: reset: %w", first.closedErr())
 	}
-	s := c.dataTab.s
-	// The page's window.webkit (its message handlers) is sometimes gone
-	// after the context served a session, until the page is reloaded.
-	post := "typeof window.webkit === \"object\" ? (window.webkit.messageHandlers.aboutData.postMessage(" +
-		strconv.Quote(c.aboutDataID+":"+strconv.Itoa(allWebsiteData)) + "), true) : false"
-	for attempt := 0; ; attempt++ {
-		reloaded := s.waitFor("Page.loadEventFired")
-		var r evalResult
-		if err := s.call(ctx, "Runtime.evaluate", map[string]any{"expression": post, "returnByValue": true}, &r); err != nil {
-			return fmt.Errorf("webkit: reset: clear the data: %w", err)
-		}
-		if err := r.err(); err != nil {
-			return fmt.Errorf("webkit: reset: clear the data: %w", err)
-		}
-		if string(r.Result.Value) == "true" {
-			if err := waitEvent(ctx, s, reloaded); err != nil {
-				return fmt.Errorf("webkit: reset: wait for the data manager: %w", err)
-			}
-			break
-		}
-		if attempt > 0 {
-			return errors.New("webkit: reset: MiniBrowser's about:data page has no message handler")
-		}
-		if err := s.call(ctx, "Page.reload", nil, nil); err != nil {
-			return fmt.Errorf("webkit: reset: reload about:data: %w", err)
-		}
-		if err := waitEvent(ctx, s, reloaded); err != nil {
-			return fmt.Errorf("webkit: reset: reload about:data: %w", err)
-		}
+	s := data.s
+	reloaded := s.waitFor("Page.loadEventFired")
+	var r evalResult
+	post := "window.webkit.messageHandlers.aboutData.postMessage(" + strconv.Quote(c.aboutDataID+":"+strconv.Itoa(allWebsiteData)) + ")"
+	if err := s.call(ctx, "Runtime.evaluate", map[string]any{"expression": post}, &r); err != nil {
+		return fmt.Errorf("webkit: reset: clear the data: %w", err)
+	}
+	if err := r.err(); err != nil {
+		return fmt.Errorf("webkit: reset: clear the data: %w", err)
+	}
+	if err := waitEvent(ctx, s, reloaded); err != nil {
+		return fmt.Errorf("webkit: reset: wait for the data manager: %w", err)
 	}
 	c.first.obs.clear()
 	c.first.mu.Lock()
