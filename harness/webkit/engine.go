@@ -173,9 +173,9 @@ func (bc *browserContext) Close() error {
 
 // A MiniBrowser a harness context gave back is cleared (reset) in the
 // background and kept as a spare for the next NewContext, rather than
-// stopped: a launch takes ~0.6-1.2 s on this shared machine, a reset ~0.5 s
-// of mostly waiting, and the spare is ready ~1.7 s after the Close
-// (cacheWriteDelay). One spare is enough for the harness's pattern (a
+// stopped: a launch takes ~0.6-1.2 s on this shared machine and most of a
+// core, a reset ~1.7 s that is mostly waiting (cacheWriteDelay), so the
+// spare is ready ~1.7 s after the Close. One spare is enough for the harness's pattern (a
 // session closes, the warm pool refills); a spare holds what a session's
 // MiniBrowser holds (~280 MiB PSS: MiniBrowser, network process, the tab's
 // web process). One that served maxUses contexts is stopped, so that what a
