@@ -323,3 +323,34 @@ func TestDoAllWithChromium(t *testing.T) {
 		}
 	}
 }
+
+// Cross-site (https://app.test → https://api.test), a SameSite=None; Secure
+// cookie the API sets on a credentialed response is stored only when
+// Options.ThirdPartyCookies lifts WebKit's default (no third-party cookies).
+func TestThirdPartyCookies(t *testing.T) {
+	for _, allowed := range []bool{false, true} {
+		env := startEnv(t, harness.Options{Servers: servers.Options{Names: true, TLS: true}, ThirdPartyCookies: allowed, WarmSessions: -1})
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		s, err := env.NewSession(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		policy := servers.Policy{AllowOrigin: echo, AllowCredentials: "true"}
+		set := policy
+		set.SetCookie = []string{"tp=1; Path=/; SameSite=None; Secure"}
+		for i, p := range []servers.Policy{set, policy} {
+			r, err := s.Do(ctx, harness.Request{Credentials: true, Policy: p})
+			if err != nil || !r.Allowed() {
+				t.Fatalf("third-party cookies allowed %v, request %d: %v\n%s", allowed, i+1, err, r)
+			}
+			if sent := slices.Contains(r.CookiesSent(), "tp"); i == 1 && sent != allowed {
+				t.Errorf("third-party cookies allowed %v: the cookie was sent: %v\n%s", allowed, sent, r)
+			}
+		}
+		s.Close()
+		cancel()
+		if err := env.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+}
