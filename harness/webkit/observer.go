@@ -16,6 +16,10 @@ import (
 // oldest are dropped.
 const maxLoose = 256
 
+// maxMessages bounds the other console messages kept: a token's are
+// dropped when its request is done (forget), the rest are the oldest.
+const maxMessages = 1024
+
 // observer records one tab's inspector Network and Console events as
 // Exchanges, keyed by target and request id, and ties them to a corslab
 // token by the token in their URL, never by order.
@@ -147,6 +151,10 @@ func (o *observer) handle(target, method string, params json.RawMessage) {
 			}
 		} else {
 			o.messages = append(o.messages, m)
+			if len(o.messages) > maxMessages {
+				// Messages no token claimed (a long-lived tab's own): the oldest go.
+				o.messages = append([]consoleMessage(nil), o.messages[len(o.messages)-maxMessages:]...)
+			}
 		}
 	default:
 		return
