@@ -354,3 +354,37 @@ func TestThirdPartyCookies(t *testing.T) {
 		}
 	}
 }
+
+// Requests that end in unusual ways end promptly, with no note that
+// WebKit's events were incomplete, and a CORS reason only for a CORS block.
+func TestUnusualEndsArePrompt(t *testing.T) {
+	env := startEnv(t, harness.Options{WarmSessions: -1})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	allow := servers.Policy{AllowOrigin: echo}
+	redirect := servers.Policy{AllowOrigin: echo, Redirect: &servers.Redirect{Status: 302, To: env.Origins.Other.URL, Then: &allow}}
+	for _, c := range []struct {
+		name    string
+		req     harness.Request
+		outcome verdict.Outcome
+		reason  verdict.Reason
+	}{
+		// A synchronous XHR gets no security console message.
+		{"a blocked synchronous XHR", harness.Request{Sync: true}, verdict.Blocked, verdict.MissingAllowOriginHeader},
+		{"an allowed synchronous XHR", harness.Request{Sync: true, Policy: allow}, verdict.Allowed, ""},
+		// WebKit words it as an access-control failure; it is the page's redirect mode.
+		{`fetch with redirect "error" meets a redirect`, harness.Request{API: harness.Fetch, RedirectMode: "error", Policy: redirect}, verdict.Failed, ""},
+		// Refused before the network, with no exchange at all.
+		{"a restricted port", harness.Request{URL: "http://127.0.0.1:9/x"}, verdict.Failed, ""},
+		{`fetch mode "same-origin" to another origin`, harness.Request{API: harness.Fetch, Mode: "same-origin", Policy: allow}, verdict.Failed, ""},
+		{"an abort right after send", harness.Request{Abort: harness.AbortAfterSend, Policy: allow}, verdict.Aborted, ""},
+		{"a server that closes the connection", harness.Request{Policy: servers.Policy{AllowOrigin: echo, Stall: servers.StallClose}}, verdict.Failed, ""},
+	} {
+		t0 := time.Now()
+		r, err := env.Do(ctx, c.req)
+		took := time.Since(t0)
+		if v := r.Verdict(); err != nil || v.Outcome != c.outcome || v.Reason != c.reason || len(r.Notes) > 0 || len(r.Disagreements()) > 0 || took > 1500*time.Millisecond {
+			t.Errorf("%s: %v, took %v; want %s %s, no notes:\n%s", c.name, err, took, c.outcome, c.reason, r)
+		}
+	}
+}

@@ -331,25 +331,37 @@ func (o *observer) forget(token string) {
 }
 
 // complete is a wait condition: the request ended in the inspector's view
-// and, if WebKit blocked it for CORS, its security message arrived.
-func complete(v view) bool {
-	a := v.actual
-	if a == nil {
-		// WebKit refused it before the network: the page's own error names it.
-		for _, m := range v.messages {
-			if m.Source == "javascript" && m.Level == "error" {
-				return true
+// and, if WebKit blocked it for CORS, its security message arrived. A
+// synchronous XHR gets none (measured: only the network and JavaScript
+// messages): for it the network message of the request is the last.
+func complete(sync bool) func(view) bool {
+	return func(v view) bool {
+		a := v.actual
+		if a == nil {
+			// WebKit refused it before the network: an error message names it
+			// (the page's own, or one about the URL, e.g. a restricted port).
+			for _, m := range v.messages {
+				if m.Level == "error" {
+					return true
+				}
+			}
+			return false
+		}
+		if !a.Finished {
+			return false
+		}
+		if !a.Failed || a.Canceled || v.sentence == "" || v.confirmed {
+			return true
+		}
+		if sync {
+			for _, m := range v.messages {
+				if m.Source == "network" && m.RequestID == a.RequestID {
+					return true
+				}
 			}
 		}
 		return false
 	}
-	if !a.Finished {
-		return false
-	}
-	if !a.Failed || a.Canceled || v.sentence == "" {
-		return true
-	}
-	return v.confirmed
 }
 
 func lower(h map[string]string) map[string]string {

@@ -43,6 +43,14 @@ var mixedContent = regexp.MustCompile(`^\[blocked\] The page at \S+ requested in
 
 func isMixedContent(text string) bool { return mixedContent.MatchString(text) }
 
+// notCORSSentences are sentences WebKit reports as access-control failures
+// (a security console message) for what the page itself asked: fetch's
+// redirect "error" meeting a redirect. They are network errors in the
+// Fetch standard, and no CORS header changes them.
+var notCORSSentences = regexp.MustCompile(`^Not allowed to follow a redirection while loading `)
+
+func notCORS(text string) bool { return notCORSSentences.MatchString(text) }
+
 // parseReason returns the common reason of WebKit's CORS sentence and the
 // value it blames ("" when it names none); ok is false for a sentence this
 // table does not know.

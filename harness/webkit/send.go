@@ -31,6 +31,7 @@ func (h *htab) Send(ctx context.Context, desc []byte, token string, server func(
 		URL    string `json:"url"`
 		Method string `json:"method"`
 		API    string `json:"api"`
+		Sync   bool   `json:"sync"`
 	}
 	_ = json.Unmarshal(desc, &d)
 
@@ -56,7 +57,7 @@ func (h *htab) Send(ctx context.Context, desc []byte, token string, server func(
 		}
 		sctx, cancel := context.WithTimeout(ctx, wait)
 		var werr error
-		v, werr = t.obs.wait(sctx, t.s.done, token, complete)
+		v, werr = t.obs.wait(sctx, t.s.done, token, complete(d.Sync))
 		cancel()
 		switch {
 		case werr != nil && page.Event == "load" && v.actual == nil && ctx.Err() == nil:
@@ -78,7 +79,7 @@ func (h *htab) Send(ctx context.Context, desc []byte, token string, server func(
 		t0 = time.Now()
 		sctx, cancel := context.WithTimeout(ctx, settle)
 		var werr error
-		v, werr = t.obs.wait(sctx, t.s.done, token, complete)
+		v, werr = t.obs.wait(sctx, t.s.done, token, complete(d.Sync))
 		cancel()
 		if werr != nil && ctx.Err() == nil {
 			out.Notes = append(out.Notes, "WebKit's events for this request were incomplete after "+settle.String())
@@ -123,7 +124,11 @@ func browserView(v view, sv harness.ServerView, requestURL string) harness.Brows
 		// the server answered, refine reads the journal itself, and the
 		// browser's view keeps to what the browser said.
 	}
-	if v.sentence != "" {
+	if v.sentence != "" && notCORS(v.sentence) {
+		// WebKit words it like an access-control failure, but no CORS
+		// header is at stake: the page's own settings refused it.
+		b.ErrorText = plainWords(v.sentence)
+	} else if v.sentence != "" {
 		reason, param, ok := parseReason(v.sentence)
 		if !ok {
 			reason = verdict.Other
