@@ -8,4 +8,5 @@ import (
 	// Each engine registers itself with the harness from its init.
 	_ "github.com/corslab/corslab/harness/chromium"
 	_ "github.com/corslab/corslab/harness/firefox"
+	_ "github.com/corslab/corslab/harness/webkit"
 )
