@@ -77,7 +77,14 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// ShareBrowser: a check is one Env, but several checks in one process
 	// (its tests) then share the browsers.
-	env, err := harness.Start(ctx, harness.Options{Engines: chosen, Paths: paths(*chrome), APIURL: f.API, ShareBrowser: true})
+	opts := harness.Options{Engines: chosen, Paths: paths(*chrome), APIURL: f.API, ShareBrowser: true}
+	if f.API == "" && anyHTTPSPage(f.Cases) {
+		// WebKit blocks an https page's requests to an http API as mixed
+		// content, even on loopback: corslab's origins serve HTTPS then, for
+		// every engine alike (the page origin too, so it stays the API's site).
+		opts.Servers.TLS = true
+	}
+	env, err := harness.Start(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
@@ -156,6 +163,16 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return e
 	}
 	return nil
+}
+
+// anyHTTPSPage reports whether a case runs its page as an https origin.
+func anyHTTPSPage(cases []harness.Scenario) bool {
+	for _, c := range cases {
+		if strings.HasPrefix(c.From, "https://") {
+			return true
+		}
+	}
+	return false
 }
 
 // printSummary prints "check: N cases, P passed, F failed" (a case passes
