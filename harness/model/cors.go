@@ -169,11 +169,13 @@ func (p Profile) preflightChecks(origin, method string, headers []servers.Header
 	if !ok {
 		return nil, nil, &Failure{verdict.InvalidAllowHeadersPreflightResponse, ""}
 	}
+	// Steps 7.5-7.7. The lists come back with a refusal too: an engine that
+	// caches refused preflights (Profile.CachesRefusedPreflight) stores them.
 	if err := p.methodAllowed(method, methods, credentials); err != nil {
-		return nil, nil, err
+		return methods, names, err
 	}
 	if err := p.headersAllowed(headers, names, credentials); err != nil {
-		return nil, nil, err
+		return methods, names, err
 	}
 	return methods, names, nil
 }

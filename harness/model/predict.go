@@ -161,14 +161,17 @@ func (b *Browser) predict(tab *Tab, url, method string, headers []servers.Header
 				pp = *policy.Preflight
 			}
 			methods, names, err := p.preflightChecks(b.Origin, method, headers, credentials, uploadListener, pp)
+			refused := err != nil && (err.Reason == verdict.MethodDisallowedByPreflightResponse || err.Reason == verdict.HeaderDisallowedByPreflightResponse)
+			if err == nil || refused && p.CachesRefusedPreflight {
+				maxAge, present := pp.MaxAge, pp.MaxAge != ""
+				tab.preflights++
+				if tab.preflights > p.UncachedFirstPreflights || !ipLiteralHost(url) {
+					b.cache.store(p, url, now, p.MaxAge(maxAge, present), credentials, method, methods, names)
+				}
+			}
 			if err != nil {
 				pred.Verdict = err.verdict()
 				return pred
-			}
-			maxAge, present := pp.MaxAge, pp.MaxAge != ""
-			tab.preflights++
-			if tab.preflights > p.UncachedFirstPreflights || !ipLiteralHost(url) {
-				b.cache.store(p, url, now, p.MaxAge(maxAge, present), credentials, method, methods, names)
 			}
 		}
 	}

@@ -105,6 +105,14 @@ type Profile struct {
 	// different runs), with every Max-Age and method; the cause is not known.
 	CacheHitNotGuaranteed bool
 
+	// CachesRefusedPreflight: a preflight that passes the CORS check but
+	// refuses the request's method or a header is still stored, so a later
+	// request its lists allow goes out without a preflight. The standard
+	// stores a preflight only when every check passed (step 7.10).
+	// Evidence: specs/engines_test.go (a refused DELETE, then a PUT the
+	// preflight allowed); the matrix's repeat=then-* scenarios.
+	CachesRefusedPreflight bool
+
 	// UnparsableMaxAgeNotCached: an Access-Control-Max-Age that is not a
 	// number (abc) stores nothing. The standard treats it as absent: 5 s.
 	// Evidence: specs/engines_test.go (max-age abc, sent twice to a name).
@@ -143,9 +151,17 @@ var Firefox = Profile{
 	UnparsableMaxAgeNotCached:               true,
 }
 
+// WebKit is WebKitGTK 2.50 (MiniBrowser) as corslab measured it (see each Profile field for the evidence).
+var WebKit = Profile{
+	Name:                                    "webkit",
+	Engine:                                  verdict.WebKit,
+	AllowHeadersWildcardCoversAuthorization: true,
+	CachesRefusedPreflight:                  true,
+}
+
 // For returns the profile of engine e, and false when the model has none for it.
 func For(e verdict.Engine) (Profile, bool) {
-	for _, p := range []Profile{Chromium, Firefox} {
+	for _, p := range []Profile{Chromium, Firefox, WebKit} {
 		if p.Engine == e {
 			return p, true
 		}
