@@ -169,12 +169,26 @@ func (v view) blocked() bool {
 	return false
 }
 
-// first is the first reason that names a block, if any.
+// first is the first reason that names a block, if any: a category of its
+// own before Firefox's generic preflight failure, which follows a failed
+// preflight's own message (a redirected preflight logs
+// CORSExternalRedirectNotAllowed, then CORSPreflightDidNotSucceed3), so the
+// order the messages arrive in cannot change the reason.
 func (v view) first() (reason, bool) {
-	for _, r := range v.reasons {
-		if r.common != "" {
+	var generic *reason
+	for i, r := range v.reasons {
+		switch {
+		case r.common == "":
+		case r.category == preflightDidNotSucceed:
+			if generic == nil {
+				generic = &v.reasons[i]
+			}
+		default:
 			return r, true
 		}
+	}
+	if generic != nil {
+		return *generic, true
 	}
 	return reason{}, false
 }

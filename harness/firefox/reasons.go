@@ -25,6 +25,9 @@ const (
 	externalRedirect category = "CORSExternalRedirectNotAllowed"
 	// methodNotFound quotes no method.
 	methodNotFound category = "CORSMethodNotFound"
+	// preflightDidNotSucceed is a preflight whose status is not ok; Firefox
+	// also logs it after a failed preflight's own message.
+	preflightDidNotSucceed category = "CORSPreflightDidNotSucceed3"
 )
 
 // categories maps each category Firefox logs to the common reason it means

@@ -36,7 +36,8 @@ type Profile struct {
 	// PreflightRedirectReported: a redirected preflight is reported as such
 	// (PreflightDisallowedRedirect) before any other check. The standard
 	// only says a redirect is not an ok status (PreflightInvalidStatus).
-	// Evidence: specs/corserror_test.go (a 307 preflight).
+	// Evidence: specs/corserror_test.go (a 307 preflight); specs/engines_test.go
+	// (a redirected preflight in every engine).
 	PreflightRedirectReported bool
 
 	// SafelistedClientHints are request-header names Chrome treats as
@@ -144,6 +145,7 @@ var Firefox = Profile{
 	AllowHeadersWildcardCoversAuthorization: true,
 	MethodCheckedBeforeAllowHeaders:         true,
 	AllowOriginBeforePreflightStatus:        true,
+	PreflightRedirectReported:               true,
 	UncachedFirstPreflights:                 3,
 	WildcardNotReused:                       true,
 	CacheKeyedByCredentials:                 true,
