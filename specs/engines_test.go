@@ -21,25 +21,7 @@ import (
 // which engine departs and how. Each engine's expectation is written per
 // engine, from the engine's documented behaviour (docs/engines/); an engine
 // without one fails the spec, so a new engine cannot pass by omission.
-// Ordered: the Envs of these specs (one browser per engine) start once per run.
-var _ = Describe("every chosen engine", Label("engines"), Ordered, ContinueOnFailure, SpecPriority(longFirst), func() {
-	// each runs f once per chosen engine, in a spec-bounded context.
-	each := func(f func(e verdict.Engine)) {
-		for _, e := range chosen {
-			By(e.Title())
-			f(e)
-		}
-	}
-	// want returns the expectation of engine e from a table of them.
-	want := func(e verdict.Engine, table map[verdict.Engine]bool) bool {
-		GinkgoHelper()
-		v, ok := table[e]
-		if !ok {
-			Fail(fmt.Sprintf("no measured expectation for %s: measure it and add it to the spec and to docs/engines/", e.Title()))
-		}
-		return v
-	}
-
+var _ = Describe("every chosen engine, on the default origins (127.0.0.1, two ports)", Label("engines"), Ordered, ContinueOnFailure, SpecPriority(longFirst), func() {
 	Describe("the article's walk-through", func() {
 		var entries []TableEntry
 		for _, step := range tour.Article("") {
@@ -63,28 +45,6 @@ var _ = Describe("every chosen engine", Label("engines"), Ordered, ContinueOnFai
 		)
 	})
 
-	// repeats sends n scenarios of two identical preflighted requests in a
-	// new session of engine and returns, for each, whether the repeat was
-	// preflighted again.
-	repeats := func(ctx SpecContext, e *harness.Env, engine verdict.Engine, n int, maxAge string) []bool {
-		GinkgoHelper()
-		s, err := e.In(engine).NewSession(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(s.Close)
-		var again []bool
-		for range n {
-			req := harness.Request{Method: "PUT", Policy: servers.Policy{AllowOrigin: echo, AllowMethods: []string{"PUT"}, MaxAge: maxAge, MaxAgeRaw: maxAge == "abc"}}
-			rs, err := s.Play(ctx, harness.Scenario{Sends: []harness.Send{{Request: req}, {Request: req, Reuse: 1}}})
-			Expect(err).NotTo(HaveOccurred())
-			for _, r := range rs {
-				Expect(r).To(matchers.BeAllowed())
-				Expect(r.Disagreements()).To(BeEmpty(), "%s", r)
-			}
-			again = append(again, rs[1].Preflighted())
-		}
-		return again
-	}
-
 	It("Firefox does not reuse the first three preflights a new tab sends to an IP-literal host (Chromium and WebKit reuse every one)", func(ctx SpecContext) {
 		e := enginesEnv(ctx, "")
 		each(func(engine verdict.Engine) {
@@ -92,36 +52,6 @@ var _ = Describe("every chosen engine", Label("engines"), Ordered, ContinueOnFai
 			got := repeats(ctx, e, engine, 3, "600")
 			firstTwo := want(engine, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true, verdict.WebKit: false})
 			Expect(got).To(Equal([]bool{firstTwo, firstTwo, false}), "%s: was each repeat preflighted again?", engine.Title())
-		})
-	}, within)
-
-	It("with a host name every engine reuses a tab's first preflight", func(ctx SpecContext) {
-		e := enginesEnv(ctx, named)
-		each(func(engine verdict.Engine) {
-			Expect(repeats(ctx, e, engine, 1, "600")).To(Equal([]bool{false}), "%s: the repeat was preflighted again", engine.Title())
-		})
-	}, within)
-
-	It("Firefox stores nothing for Access-Control-Max-Age: abc (Chromium and WebKit treat it as absent: 5 s)", func(ctx SpecContext) {
-		e := enginesEnv(ctx, named)
-		each(func(engine verdict.Engine) {
-			again := want(engine, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true, verdict.WebKit: false})
-			Expect(repeats(ctx, e, engine, 1, "abc")).To(Equal([]bool{again}), "%s: was the repeat preflighted again?", engine.Title())
-		})
-	}, within)
-
-	It("Firefox never reuses a preflight allowed only by Access-Control-Allow-Methods: * (Chromium and WebKit do)", func(ctx SpecContext) {
-		e := enginesEnv(ctx, named)
-		each(func(engine verdict.Engine) {
-			s, err := e.In(engine).NewSession(ctx)
-			Expect(err).NotTo(HaveOccurred())
-			DeferCleanup(s.Close)
-			req := harness.Request{Method: "PUT", Policy: servers.Policy{AllowOrigin: echo, AllowMethods: []string{"*"}, MaxAge: "600"}}
-			rs, err := s.Play(ctx, harness.Scenario{Sends: []harness.Send{{Request: req}, {Request: req, Reuse: 1}}})
-			Expect(err).NotTo(HaveOccurred())
-			Expect(rs[0]).To(matchers.BeAllowed())
-			again := want(engine, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true, verdict.WebKit: false})
-			Expect(rs[1].Preflighted()).To(Equal(again), "%s", rs[1])
 		})
 	}, within)
 
@@ -230,23 +160,6 @@ var _ = Describe("every chosen engine", Label("engines"), Ordered, ContinueOnFai
 		})
 	}, within)
 
-	It("WebKit stores a preflight that refused the method: a PUT the same preflight allowed then goes without one (Chromium and Firefox ask again)", func(ctx SpecContext) {
-		e := enginesEnv(ctx, named)
-		each(func(engine verdict.Engine) {
-			s, err := e.In(engine).NewSession(ctx)
-			Expect(err).NotTo(HaveOccurred())
-			DeferCleanup(s.Close)
-			pol := servers.Policy{AllowOrigin: echo, AllowMethods: []string{"PUT"}, MaxAge: "600"}
-			rs, err := s.Play(ctx, harness.Scenario{Sends: []harness.Send{
-				{Request: harness.Request{Method: "DELETE", Policy: pol}}, {Request: harness.Request{Method: "PUT", Body: "x", Policy: pol}, Reuse: 1}}})
-			Expect(err).NotTo(HaveOccurred())
-			Expect(rs[0]).To(matchers.BeBlockedWith(verdict.MethodDisallowedByPreflightResponse))
-			Expect(rs[1]).To(matchers.BeAllowed())
-			again := want(engine, map[verdict.Engine]bool{verdict.Chromium: true, verdict.Firefox: true, verdict.WebKit: false})
-			Expect(rs[1].Preflighted()).To(Equal(again), "%s", rs[1])
-		})
-	}, within)
-
 	DescribeTable("createCORSRequest's XDomainRequest detection picks the same transport in every engine",
 		func(ctx SpecContext, environment string, transport string, outcome verdict.Outcome) {
 			e := enginesEnv(ctx, "")
@@ -263,6 +176,55 @@ var _ = Describe("every chosen engine", Label("engines"), Ordered, ContinueOnFai
 		Entry("IE 8-9: no withCredentials, XDomainRequest", "legacy", "XDomainRequest", verdict.Allowed, within),
 		Entry("neither: createCORSRequest returns null", "none", "", verdict.Unsupported, within),
 	)
+})
+
+var _ = Describe("every chosen engine, by name over HTTPS (https://app.test, https://api.test)", Label("engines"), Ordered, ContinueOnFailure, SpecPriority(longFirst), func() {
+	It("with a host name every engine reuses a tab's first preflight", func(ctx SpecContext) {
+		e := enginesEnv(ctx, crossSiteTLS)
+		each(func(engine verdict.Engine) {
+			Expect(repeats(ctx, e, engine, 1, "600")).To(Equal([]bool{false}), "%s: the repeat was preflighted again", engine.Title())
+		})
+	}, within)
+
+	It("Firefox stores nothing for Access-Control-Max-Age: abc (Chromium and WebKit treat it as absent: 5 s)", func(ctx SpecContext) {
+		e := enginesEnv(ctx, crossSiteTLS)
+		each(func(engine verdict.Engine) {
+			again := want(engine, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true, verdict.WebKit: false})
+			Expect(repeats(ctx, e, engine, 1, "abc")).To(Equal([]bool{again}), "%s: was the repeat preflighted again?", engine.Title())
+		})
+	}, within)
+
+	It("Firefox never reuses a preflight allowed only by Access-Control-Allow-Methods: * (Chromium and WebKit do)", func(ctx SpecContext) {
+		e := enginesEnv(ctx, crossSiteTLS)
+		each(func(engine verdict.Engine) {
+			s, err := e.In(engine).NewSession(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(s.Close)
+			req := harness.Request{Method: "PUT", Policy: servers.Policy{AllowOrigin: echo, AllowMethods: []string{"*"}, MaxAge: "600"}}
+			rs, err := s.Play(ctx, harness.Scenario{Sends: []harness.Send{{Request: req}, {Request: req, Reuse: 1}}})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(rs[0]).To(matchers.BeAllowed())
+			again := want(engine, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true, verdict.WebKit: false})
+			Expect(rs[1].Preflighted()).To(Equal(again), "%s", rs[1])
+		})
+	}, within)
+
+	It("WebKit stores a preflight that refused the method: a PUT the same preflight allowed then goes without one (Chromium and Firefox ask again)", func(ctx SpecContext) {
+		e := enginesEnv(ctx, crossSiteTLS)
+		each(func(engine verdict.Engine) {
+			s, err := e.In(engine).NewSession(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(s.Close)
+			pol := servers.Policy{AllowOrigin: echo, AllowMethods: []string{"PUT"}, MaxAge: "600"}
+			rs, err := s.Play(ctx, harness.Scenario{Sends: []harness.Send{
+				{Request: harness.Request{Method: "DELETE", Policy: pol}}, {Request: harness.Request{Method: "PUT", Body: "x", Policy: pol}, Reuse: 1}}})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(rs[0]).To(matchers.BeBlockedWith(verdict.MethodDisallowedByPreflightResponse))
+			Expect(rs[1]).To(matchers.BeAllowed())
+			again := want(engine, map[verdict.Engine]bool{verdict.Chromium: true, verdict.Firefox: true, verdict.WebKit: false})
+			Expect(rs[1].Preflighted()).To(Equal(again), "%s", rs[1])
+		})
+	}, within)
 
 	DescribeTable("third-party cookies under each engine's default: a first-party cookie of https://api.test goes with a credentialed request from https://app.test only where third-party cookies are allowed",
 		func(ctx SpecContext, world string, sentWhere map[verdict.Engine]bool) {
@@ -287,9 +249,46 @@ var _ = Describe("every chosen engine", Label("engines"), Ordered, ContinueOnFai
 	)
 })
 
-// named is the world of the engines specs with the origins served by name
-// (http://app.test, http://api.test): a host that is not an IP literal.
-const named = "names"
+// each runs f once per chosen engine, with a step naming the engine.
+func each(f func(e verdict.Engine)) {
+	for _, e := range chosen {
+		By(e.Title())
+		f(e)
+	}
+}
+
+// want returns the expectation of engine e from a table of them; an engine
+// the table lacks fails the spec.
+func want(e verdict.Engine, table map[verdict.Engine]bool) bool {
+	GinkgoHelper()
+	v, ok := table[e]
+	if !ok {
+		Fail(fmt.Sprintf("no measured expectation for %s: measure it and add it to the spec and to docs/engines/", e.Title()))
+	}
+	return v
+}
+
+// repeats sends n scenarios of two identical preflighted requests in a
+// new session of engine and returns, for each, whether the repeat was
+// preflighted again.
+func repeats(ctx SpecContext, e *harness.Env, engine verdict.Engine, n int, maxAge string) []bool {
+	GinkgoHelper()
+	s, err := e.In(engine).NewSession(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(s.Close)
+	var again []bool
+	for range n {
+		req := harness.Request{Method: "PUT", Policy: servers.Policy{AllowOrigin: echo, AllowMethods: []string{"PUT"}, MaxAge: maxAge, MaxAgeRaw: maxAge == "abc"}}
+		rs, err := s.Play(ctx, harness.Scenario{Sends: []harness.Send{{Request: req}, {Request: req, Reuse: 1}}})
+		Expect(err).NotTo(HaveOccurred())
+		for _, r := range rs {
+			Expect(r).To(matchers.BeAllowed())
+			Expect(r.Disagreements()).To(BeEmpty(), "%s", r)
+		}
+		again = append(again, rs[1].Preflighted())
+	}
+	return again
+}
 
 // enginesEnv returns this process's Env of every chosen engine for the
 // named world ("" is the default 127.0.0.1 pair), starting it on first use.
@@ -304,8 +303,6 @@ func enginesEnv(ctx context.Context, world string) *harness.Env {
 	var opts harness.Options
 	switch world {
 	case "":
-	case named:
-		opts.Servers = servers.Options{Names: true}
 	default:
 		opts = extraOptions(world)
 	}
