@@ -6,6 +6,7 @@
 //	corslab check [--junit PATH] FILE run an expectations file's cases in real Chrome
 //	corslab summary REPORT.json       one-line summary of a ginkgo JSON report
 //	corslab matrix [--sample N]       generated scenarios in real Chrome, compared with the model
+//	corslab probe --as ORIGIN URL     prove a server's CORS holes as an attacker's page would
 package main
 
 import (
@@ -70,6 +71,8 @@ commands:
   check      run an expectations file's cases in real Chrome (--junit PATH for CI)
   summary    summarize a ginkgo JSON report (used by make test)
   matrix     run generated scenarios in real Chrome and compare each with the model
+  probe      prove a server's CORS holes in real browsers, as an attacker's page would
+             (--as ORIGIN URL; --json, --sarif, --junit, --write-expectations)
 
 Run 'corslab <command> -h' for a command's flags.
 `
@@ -107,6 +110,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "matrix":
 		return matrix(ctx, args[1:], stdout, stderr)
+	case "probe":
+		return probeCmd(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
