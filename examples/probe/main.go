@@ -6,6 +6,8 @@
 //	go run ./examples/probe -addr 127.0.0.1:8080
 //	corslab probe --as https://app.example.com --cookie 'sid=s3cr3t; SameSite=None; Secure' \
 //	    --json out.json http://127.0.0.1:8080/api/me
+//	corslab probe --as https://app.example.com --cookie 'sid=s3cr3t; SameSite=None; Secure' \
+//	    --method POST http://127.0.0.1:8080/api/email
 //
 // It prints "listening on http://ADDR (POLICY policy)" once it accepts requests.
 package main
@@ -74,7 +76,19 @@ func api(policy string) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/me", me)
+	mux.HandleFunc("POST /api/email", email)
 	return cors.New(opts).Handler(mux), nil
+}
+
+// email changes the signed-in user's email address to the request body: a
+// state change that a cross-site form-like POST (text/plain, no preflight)
+// reaches even when CORS refuses the page the answer.
+func email(w http.ResponseWriter, r *http.Request) {
+	if _, err := r.Cookie("sid"); err != nil {
+		http.Error(w, "not signed in", http.StatusUnauthorized)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // me answers the signed-in user's profile, found by the sid cookie.

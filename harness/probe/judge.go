@@ -160,7 +160,7 @@ func executed(r harness.Result) (ran bool, how, limit string) {
 			"the handler does not mark its application with servers.App, so a middleware's answer counts as a run"
 	}
 	a := r.Browser.Actual
-	if a != nil && a.Status >= 200 && a.Status < 300 {
+	if a != nil && a.OnWire && !a.FromCache && a.Status >= 200 && a.Status < 300 {
 		return true, fmt.Sprintf("%s saw the server answer %d", r.Engine.Title(), a.Status),
 			"corslab has no journal of a server it does not run: the browser saw a success status for the blocked request; whether the application ran (rather than something in front of it answering) is beyond this evidence"
 	}
@@ -172,7 +172,7 @@ func executed(r harness.Result) (ran bool, how, limit string) {
 // not kept from caches (no-store).
 func reflectedWithoutVary(r harness.Result) bool {
 	h, ok := answer(r)
-	if !ok || r.PageOrigin == "" || r.PageOrigin == "null" || h.Get("Access-Control-Allow-Origin") != r.PageOrigin {
+	if !ok || r.PageOrigin == "" || r.PageOrigin == "null" || !slices.Equal(h.Values("Access-Control-Allow-Origin"), []string{r.PageOrigin}) {
 		return false
 	}
 	if harness.VariesOnOrigin(strings.Join(h.Values("Vary"), ",")) {

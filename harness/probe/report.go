@@ -257,8 +257,11 @@ func heldBack(r harness.Result, prefix string) string {
 			parts = append(parts, c.Name+" ("+strings.Join(c.Reasons, ", ")+")")
 		}
 	}
+	if len(parts) == 0 && r.Engine == verdict.Firefox {
+		return prefix + "Firefox sent no cookie and names no reason (by default it keeps a cross-site page's cookies in a jar of that site: the cookie stored first-party is not in it)"
+	}
 	if len(parts) == 0 {
-		return prefix + r.Engine.Title() + " sent no cookie and named no reason (Firefox keeps third-party cookies in a separate jar by default, and reports no reason)"
+		return prefix + r.Engine.Title() + " sent no cookie and named no reason (did it refuse to store it?)"
 	}
 	return prefix + r.Engine.Title() + " held back " + strings.Join(parts, "; ")
 }
@@ -455,6 +458,7 @@ func (p *Probe) remarks(fs []Finding) []string {
 			r.origin, r.method, r.path, r.engine.Title(), oneLine(res.Verdict().String())))
 	}
 	reflections, safeRan := 0, 0
+	var safeMethods []string
 	for _, g := range p.groups(true) {
 		for _, rn := range []*run{g.plain, g.cred} {
 			res, ok := first(rn)
@@ -475,6 +479,9 @@ func (p *Probe) remarks(fs []Finding) []string {
 			case !unsafe(rn.method) && res.Blocked() && !readable(res):
 				if ran, _, _ := executed(res); ran {
 					safeRan++
+					if !slices.Contains(safeMethods, rn.method) {
+						safeMethods = append(safeMethods, rn.method)
+					}
 				}
 			}
 		}
@@ -483,8 +490,8 @@ func (p *Probe) remarks(fs []Finding) []string {
 		add(fmt.Sprintf("… and %d more answers that name the attacker's origin which no browser let it read", reflections-5))
 	}
 	if safeRan > 0 {
-		add(fmt.Sprintf("%d blocked %s requests still ran on the server: a simple GET or HEAD is sent before CORS is checked, by design; executed-despite-block is reported for the unsafe methods you name (--method POST)",
-			safeRan, strings.Join(p.methods, "/")))
+		add(fmt.Sprintf("%d blocked %s requests from attacker origins still ran on the server: a simple GET or HEAD is sent before CORS is checked, by design, and must not change anything; executed-despite-block is about the unsafe methods you name with --method",
+			safeRan, strings.Join(safeMethods, "/")))
 	}
 	if slices.Contains(p.classes, ExecutedDespiteBlock) && !slices.ContainsFunc(p.methods, unsafe) {
 		add("executed-despite-block was not tried: no unsafe method was named (add --method POST, PUT or DELETE to send one)")
@@ -549,11 +556,14 @@ func (r *Report) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "  limit of the evidence: %s\n", f.Limit)
 		}
 		for _, e := range f.Evidence {
-			cookies := "third-party cookies allowed"
-			if !e.ThirdPartyCookies {
-				cookies = e.Engine.Title() + "'s default cookie setting"
+			switch {
+			case !e.ThirdPartyCookies:
+				fmt.Fprintf(w, "  evidence (%s's default cookie setting):\n", e.Engine.Title())
+			case len(r.Cookies) > 0:
+				fmt.Fprintf(w, "  evidence (%s, third-party cookies allowed):\n", e.Engine.Title())
+			default:
+				fmt.Fprintf(w, "  evidence (%s):\n", e.Engine.Title())
 			}
-			fmt.Fprintf(w, "  evidence (%s):\n", cookies)
 			fmt.Fprint(w, indent(e.Transcript, "    "))
 		}
 		fmt.Fprintln(w)
