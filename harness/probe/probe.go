@@ -543,19 +543,35 @@ func (p *Probe) trustedJobs() []Job {
 
 func (p *Probe) attackerJobs() []Job {
 	var jobs []Job
+	for _, pk := range p.attackerKeys() {
+		jobs = append(jobs, p.jobs(pk.key, pk.owned, true)...)
+	}
+	return jobs
+}
+
+// planned is a key this shard runs, and whether it reports it.
+type planned struct {
+	key
+	owned bool
+}
+
+// attackerKeys are the attacker keys this shard runs: its share of them,
+// dealt round-robin, and the arbitrary origin's in every shard (it shows
+// whether any origin is let in, which every shard's findings are judged
+// by), reported by the shard it is dealt to.
+func (p *Probe) attackerKeys() []planned {
+	var out []planned
 	i := 0
 	for _, a := range p.attackers {
 		for _, k := range p.keysFor(a.Origin, a.Class, false) {
 			owned := p.deal(i)
 			i++
-			// The arbitrary origin runs in every shard: it shows whether any
-			// origin is let in, which every shard's findings are judged by.
 			if owned || a.Class == ReflectedOrigin {
-				jobs = append(jobs, p.jobs(k, owned, true)...)
+				out = append(out, planned{k, owned})
 			}
 		}
 	}
-	return jobs
+	return out
 }
 
 // jobs makes k's runs, one per engine, and their jobs.

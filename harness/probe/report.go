@@ -136,10 +136,8 @@ func (p *Probe) findings() []Finding {
 	best := map[fk]map[verdict.Engine]hit{}
 	for _, h := range p.hits() {
 		k := fk{h.class, h.origin, h.run.path, h.run.method}
-		f, ok := byKey[k]
-		if !ok {
-			f = &Finding{Class: h.class, Origin: h.origin, URL: p.base + h.run.path, Method: h.run.method, path: h.run.path, owned: h.run.owned}
-			byKey[k] = f
+		if _, ok := byKey[k]; !ok {
+			byKey[k] = &Finding{Class: h.class, Origin: h.origin, URL: p.base + h.run.path, Method: h.run.method, path: h.run.path, owned: h.run.owned}
 			best[k] = map[verdict.Engine]hit{}
 			order = append(order, k)
 		}

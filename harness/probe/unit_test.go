@@ -324,3 +324,44 @@ func TestLimiterEndsWithItsContext(t *testing.T) {
 		t.Errorf("no limit: %v", err)
 	}
 }
+
+// The shards' reported keys are disjoint and together exactly the whole
+// probe's; every shard runs the arbitrary origin's keys.
+func TestShardsPartitionTheAttackers(t *testing.T) {
+	attackers, _, err := Attackers("https://app.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; n <= 5; n++ {
+		seen := map[key]int{}
+		total := 0
+		for i := 1; i <= n; i++ {
+			p := &Probe{cfg: Config{Shard: i, Shards: n, Cookies: []string{"sid=1"}}, attackers: attackers,
+				paths: []string{"/a", "/b"}, methods: []string{"GET", "POST"}}
+			if n == 1 {
+				p.cfg.Shard, p.cfg.Shards = 0, 0
+			}
+			arbitrary := 0
+			for _, pk := range p.attackerKeys() {
+				if pk.owned {
+					seen[pk.key]++
+				}
+				if pk.origin == "https://evil.test" {
+					arbitrary++
+				}
+			}
+			if arbitrary != 8 {
+				t.Errorf("%d/%d runs %d of the arbitrary origin's 8 keys", i, n, arbitrary)
+			}
+			total = len(attackers) * 8
+		}
+		if len(seen) != total {
+			t.Errorf("%d shards report %d keys, want %d", n, len(seen), total)
+		}
+		for k, c := range seen {
+			if c != 1 {
+				t.Errorf("%d shards: %v reported %d times", n, k, c)
+			}
+		}
+	}
+}
