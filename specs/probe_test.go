@@ -88,6 +88,8 @@ func probeAPI() http.Handler {
 		panic(err) // a valid configuration: a tree-construction failure says what changed
 	}
 	mux.Handle("/jub0bs/", jub.Wrap(probed()))
+	mux.Handle("/redirect/", http.RedirectHandler("/rs-suffix/items", http.StatusFound))
+	mux.Handle("/redirect-off/", http.RedirectHandler("https://elsewhere.example.org/items", http.StatusFound))
 	return mux
 }
 
@@ -222,6 +224,19 @@ var _ = Describe("corslab probe against real middlewares", Label("probe", "engin
 		// gin answers * with credentials: the credentialed read is refused (WildcardOriginNotAllowed).
 		rep := run(ctx, "/gin-all/items", true)
 		Expect(rep.Notes).To(ContainElement(MatchRegexp(`the answer names "\*" in Access-Control-Allow-Origin, but \w+ did not let the page read it \(WildcardOriginNotAllowed\)`)), text(rep))
+	}, NodeTimeout(2*time.Minute))
+
+	It("follows no redirect: one within the target's origin becomes a path of its own, one off it is only named", func(ctx SpecContext) {
+		rep := run(ctx, "/redirect/items", false)
+		Expect(rep.Paths).To(Equal([]string{"/redirect/items", "/rs-suffix/items"}), text(rep))
+		Expect(rep.Notes).To(ContainElement(MatchRegexp(`^GET /redirect/items answers 302, redirecting to http://127\.0\.0\.1:\d+/rs-suffix/items: the target's own origin, so /rs-suffix/items is probed too$`)), text(rep))
+		Expect(found(rep)).To(Equal(map[probe.Class]probe.Severity{probe.SuffixMatch: probe.Medium}), text(rep))
+		Expect(rep.Findings[0].URL).To(HaveSuffix("/rs-suffix/items"))
+
+		rep = run(ctx, "/redirect-off/items", false)
+		Expect(rep.Paths).To(Equal([]string{"/redirect-off/items"}))
+		Expect(rep.Notes).To(ContainElement("GET /redirect-off/items answers 302, redirecting to https://elsewhere.example.org/items: off the target's origin, so not followed (the browsers were told to follow no redirect)"), text(rep))
+		Expect(rep.Findings).To(BeEmpty(), text(rep))
 	}, NodeTimeout(2*time.Minute))
 
 	It("writes expectations that pass against the same server, and fail after one policy change", func(ctx SpecContext) {

@@ -254,6 +254,7 @@ type Probe struct {
 	classes   []Class
 	methods   []string
 	env, def  *harness.Env
+	engines   []verdict.Engine
 	ownEnv    bool
 	ownDef    bool
 	lim       *limiter
@@ -366,6 +367,7 @@ func Start(ctx context.Context, c Config) (*Probe, error) {
 		}
 		p.ownEnv = true
 	}
+	p.engines = p.env.Engines()
 	if p.base == "" {
 		p.base = p.env.Bases().API
 	}
@@ -392,7 +394,7 @@ func (p *Probe) Close() error {
 func (p *Probe) Attackers() []Attacker { return p.attackers }
 
 // Engines are the engines the probe runs in.
-func (p *Probe) Engines() []verdict.Engine { return p.env.Engines() }
+func (p *Probe) Engines() []verdict.Engine { return p.engines }
 
 // Target is the origin of the target, scheme://host[:port].
 func (p *Probe) Target() string { return p.base }

@@ -449,8 +449,8 @@ func (p *Probe) remarks(fs []Finding) []string {
 	}
 	for _, r := range p.runs {
 		res, ok := first(r)
-		if !r.trusted || !r.thirdParty || !ok || readable(res) {
-			continue
+		if !r.trusted || !r.thirdParty || !ok || readable(res) || redirected(res) {
+			continue // a redirect has a note of its own
 		}
 		add(fmt.Sprintf("the trusted origin %s could not read %s %s in %s (%s): is --as the origin your policy trusts?",
 			r.origin, r.method, r.path, r.engine.Title(), oneLine(res.Verdict().String())))
@@ -498,6 +498,11 @@ func (p *Probe) remarks(fs []Finding) []string {
 		add(fmt.Sprintf("%s was not tried: %s", s.Class, s.Why))
 	}
 	return out
+}
+
+// redirected reports whether the answer was a redirect (which the browser did not follow).
+func redirected(r harness.Result) bool {
+	return r.Browser.Actual != nil && r.Browser.Actual.Status >= 300 && r.Browser.Actual.Status <= 399
 }
 
 // Summary is the report's last line: "probe: N origins tried on P paths, F findings (H high, M medium, L low)".

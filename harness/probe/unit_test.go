@@ -365,3 +365,18 @@ func TestShardsPartitionTheAttackers(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanSaysWhatWillBeSent(t *testing.T) {
+	c := Config{Trusted: "https://app.example.com", URL: "https://api.example.com/me", AllowRemote: true, Rate: 5, Cookies: []string{"sid=1; Secure"}}
+	p := &Probe{cfg: c, base: "https://api.example.com", trusted: "https://app.example.com", engines: []verdict.Engine{verdict.Chromium},
+		paths: []string{"/me"}, methods: []string{"GET"}, attackers: []Attacker{{"https://evil.test", ReflectedOrigin}, {"null", NullOrigin}},
+		lim: &limiter{}}
+	plan := strings.Join(p.Plan(), "\n")
+	for _, want := range []string{"to https://api.example.com, from real pages in chromium (each also with credentials and the cookies sid)",
+		"  GET /me", "from 3 origins: https://app.example.com (trusted), https://evil.test, null", "about 6 requests", "redirects are never followed",
+		"at most 5 requests per second"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("the plan lacks %q:\n%s", want, plan)
+		}
+	}
+}
