@@ -171,6 +171,15 @@ func (p *Probe) findings() []Finding {
 				}
 			}
 		}
+		var per []string
+		for _, e := range f.Evidence {
+			if e.ThirdPartyCookies && e.Severity != f.Severity {
+				per = append(per, fmt.Sprintf("in %s it is %s", e.Engine.Title(), e.Severity))
+			}
+		}
+		if len(per) > 0 {
+			f.Summary += " (" + strings.Join(per, "; ") + ")"
+		}
 		if len(f.EngineDefault) > 0 {
 			f.Summary += "; " + defaultSummary(f.EngineDefault)
 		}
@@ -419,7 +428,11 @@ func (p *Probe) trust() []string {
 				with += " (" + heldBack(res, "none sent: ") + ")"
 			}
 		}
-		line := fmt.Sprintf("%s %s%s from %s [%s]: %s", r.method, r.path, with, r.origin, r.engine, oneLine(res.Verdict().String()))
+		v := oneLine(res.Verdict().String())
+		if readable(res) {
+			v += fmt.Sprintf(" (status %d)", res.Page.Status)
+		}
+		line := fmt.Sprintf("%s %s%s from %s [%s]: %s", r.method, r.path, with, r.origin, r.engine, v)
 		if len(r.results) > 1 {
 			line += fmt.Sprintf("; sent again: %s", plural(r.results[1].PreflightFromCache(), "the preflight came from the cache", "no cached preflight"))
 		}
@@ -472,7 +485,7 @@ func (p *Probe) remarks(fs []Finding) []string {
 				}
 				reflections++
 			case rn.cred && readable(res) && len(cookiesSent(res)) == 0:
-				add(fmt.Sprintf("%s %s from %s with credentials was read, but without the cookie: %s; with third-party cookies allowed only a SameSite=None; Secure cookie goes along",
+				add(fmt.Sprintf("%s %s from %s with credentials was read, but without the cookie: %s (docs/probe.md has what each engine sends)",
 					rn.method, rn.path, rn.origin, heldBack(res, "")))
 			case !unsafe(rn.method) && res.Blocked() && !readable(res):
 				if ran, _, _ := executed(res); ran {
@@ -488,7 +501,7 @@ func (p *Probe) remarks(fs []Finding) []string {
 		add(fmt.Sprintf("… and %d more answers that name the attacker's origin which no browser let it read", reflections-5))
 	}
 	if safeRan > 0 {
-		add(fmt.Sprintf("%d blocked %s requests from attacker origins still ran on the server: a simple GET or HEAD is sent before CORS is checked, by design, and must not change anything; executed-despite-block is about the unsafe methods you name with --method",
+		add(fmt.Sprintf("%d blocked %s requests from attacker origins still reached the server and were answered: CORS sends a simple GET or HEAD before it checks the answer, by design, so these must change nothing; executed-despite-block is about the unsafe methods you name with --method",
 			safeRan, strings.Join(safeMethods, "/")))
 	}
 	if slices.Contains(p.classes, ExecutedDespiteBlock) && !slices.ContainsFunc(p.methods, unsafe) {
