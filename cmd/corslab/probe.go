@@ -130,7 +130,7 @@ func probeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for batch := 1; ; batch++ {
 		jobs, err := p.Next(ctx)
 		if err != nil {
-			return fmt.Errorf("%w", err)
+			return &exitError{code: 2, msg: err.Error()}
 		}
 		if len(jobs) == 0 {
 			break
@@ -191,7 +191,7 @@ func badInput(err error) error {
 		}
 		return &exitError{code: 2, msg: fmt.Sprintf("probe: %s %q: %v", flagName, ie.Value, ie.Err)}
 	}
-	return fmt.Errorf("%w", err)
+	return &exitError{code: 2, msg: err.Error()} // the browsers or the origins could not start
 }
 
 // writable checks, before any browser starts, that a report can be written to path.

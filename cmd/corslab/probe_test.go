@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -214,5 +215,21 @@ func TestProbeBadInputNamesTheFlag(t *testing.T) {
 		if exitCode(err) != 2 || !strings.Contains(errText(err), tc.want) {
 			t.Errorf("%q: exit %d, %v; want 2 and %q", tc.args, exitCode(err), err, tc.want)
 		}
+	}
+}
+
+// A target nothing answers at ends the probe after the trusted origin's
+// request, with exit 2 and the browser's network error.
+func TestProbeTargetThatDoesNotAnswer(t *testing.T) {
+	t.Parallel() // each run has its own browser and origins
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String() + "/api"
+	l.Close()
+	stdout, stderr, err := runProbe(t, "--engines", "chromium", "--as", "https://app.example.com", closed)
+	if exitCode(err) != 2 || !strings.Contains(errText(err), "does not answer") || !strings.Contains(errText(err), "net::ERR_CONNECTION_REFUSED") {
+		t.Errorf("exit %d, %v\n%s%s", exitCode(err), err, stdout, stderr)
 	}
 }
