@@ -811,16 +811,29 @@ func (p *Probe) startDefault(ctx context.Context) error {
 // fetchBaseline fetches b's path as a plain client would: no Origin, no
 // cookies, no redirect followed.
 func (p *Probe) fetchBaseline(ctx context.Context, b *baseline) error {
+	status, body, err := p.plainRequest(ctx, b.method, b.path)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b.status, b.body, b.err, b.done = status, body, err, err == nil
+	return err
+}
+
+// plainRequest sends method path to the target as a plain client would:
+// no Origin, no cookies, no redirect followed; it returns the status and
+// the body (at most 4 MiB).
+func (p *Probe) plainRequest(ctx context.Context, method, path string) (int, string, error) {
 	if err := p.lim.wait(ctx, 1); err != nil {
-		b.err = err
-		return err
+		return 0, "", err
 	}
-	target := p.base + b.path
+	target := p.base + path
 	if p.cfg.URL == "" {
 		// A mounted handler's journal keeps requests by token: give it one to forget.
 		token := harness.NewToken()
 		defer p.env.Origins.Journal.Forget(token)
-		u, _ := url.Parse(target)
+		u, err := url.Parse(target)
+		if err != nil {
+			return 0, "", fmt.Errorf("%s %s without Origin: %w", method, path, err)
+		}
 		q := u.Query()
 		q.Set(servers.TokenParam, token)
 		u.RawQuery = q.Encode()
@@ -828,23 +841,21 @@ func (p *Probe) fetchBaseline(ctx context.Context, b *baseline) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, b.method, target, nil)
+	req, err := http.NewRequestWithContext(ctx, method, target, nil)
 	if err != nil {
-		b.err = err
-		return err
+		return 0, "", fmt.Errorf("%s %s without Origin: %w", method, path, err)
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
 	if err != nil {
-		b.err = fmt.Errorf("%s %s without Origin: %w", b.method, b.path, err)
-		return b.err
+		return 0, "", fmt.Errorf("%s %s without Origin: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	body, err := readAll(resp, 4<<20)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	b.status, b.body, b.err, b.done = resp.StatusCode, body, err, true
-	return err
+	if err != nil {
+		return 0, "", fmt.Errorf("%s %s without Origin: read the body: %w", method, path, err)
+	}
+	return resp.StatusCode, body, nil
 }
 
 // limiter spaces requests out to a rate; a nil limiter does not wait.
