@@ -84,10 +84,12 @@ type InputError struct {
 	Err   error
 }
 
+// Error names the field, its value and the mistake.
 func (e *InputError) Error() string {
 	return fmt.Sprintf("%s %q: %v", e.Field, e.Value, e.Err)
 }
 
+// Unwrap returns the mistake.
 func (e *InputError) Unwrap() error { return e.Err }
 
 func bad(field, value string, format string, args ...any) error {
