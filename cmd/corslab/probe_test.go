@@ -233,3 +233,32 @@ func TestProbeTargetThatDoesNotAnswer(t *testing.T) {
 		t.Errorf("exit %d, %v\n%s%s", exitCode(err), err, stdout, stderr)
 	}
 }
+
+// A host that is not loopback, localhost or *.test needs --allow-remote;
+// then the probe prints what it will send before it sends anything.
+// "localhost." (with the root's dot) is such a name, and still this machine.
+func TestProbeRemoteTargetPrintsThePlanFirst(t *testing.T) {
+	t.Parallel() // each run has its own browser and origins
+	remote := strings.Replace(startExample(t, "vulnerable"), "127.0.0.1", "localhost.", 1) + "/api/me"
+	_, _, err := runProbe(t, "--engines", "chromium", "--as", "https://app.example.com", remote)
+	if exitCode(err) != 2 || !strings.Contains(errText(err), "--allow-remote") {
+		t.Fatalf("without --allow-remote: exit %d, %v", exitCode(err), err)
+	}
+	stdout, stderr, err := runProbe(t, "--engines", "chromium", "--allow-remote", "--class", "suffix-match", "--as", "https://app.example.com", remote)
+	if exitCode(err) != 1 {
+		t.Fatalf("exit %d (%v)\n%s%s", exitCode(err), err, stdout, stderr)
+	}
+	plan := strings.Index(stdout, "probe: --allow-remote: this probe sends, before anything else,")
+	report := strings.Index(stdout, "probe http://localhost.:")
+	if plan != 0 || report < plan {
+		t.Errorf("the plan does not come first:\n%s", stdout)
+	}
+	for _, want := range []string{"    GET /api/me\n", "from 3 origins: https://app.example.com (trusted), https://evil.test, https://evilexample.com", "at most 5 requests per second"} {
+		if !strings.Contains(stdout[:report], want) {
+			t.Errorf("the plan lacks %q:\n%s", want, stdout[:report])
+		}
+	}
+	if lastLine(stdout) != "probe: 2 origins tried on 1 paths, 1 findings (0 high, 1 medium, 0 low)" {
+		t.Errorf("last line %q", lastLine(stdout))
+	}
+}
