@@ -127,7 +127,7 @@ func probeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintln(stdout)
 	}
-	for batch := 1; ; batch++ {
+	for {
 		jobs, err := p.Next(ctx)
 		if err != nil {
 			return &exitError{code: 2, msg: err.Error()}
@@ -135,7 +135,7 @@ func probeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if len(jobs) == 0 {
 			break
 		}
-		prog := newProgress(stderr, fmt.Sprintf("probe (batch %d)", batch), len(jobs))
+		prog := newProgress(stderr, "probe ("+jobs[0].Batch+")", len(jobs))
 		forEach(ctx, len(jobs), *parallel, func(i int) {
 			prog.begin(i+1, jobs[i].Name)
 			err := jobs[i].Run(ctx)

@@ -438,7 +438,10 @@ func (p *Probe) Plan() []string {
 type Job struct {
 	// Name says what the job sends, for progress lines.
 	Name string
-	do   func(ctx context.Context) error
+	// Batch says what its batch is for: the trusted origin, the attacker
+	// origins, or the follow-ups the findings need.
+	Batch string
+	do    func(ctx context.Context) error
 }
 
 // Run runs the job; its outcome is kept in the Probe (and its error in the Report).
@@ -463,25 +466,32 @@ func (p *Probe) Next(ctx context.Context) ([]Job, error) {
 			if p.rounds < 4 {
 				p.rounds++
 				if jobs := p.trustedJobs(); len(jobs) > 0 {
-					return jobs, nil
+					return batch("the trusted origin", jobs), nil
 				}
 			}
 			p.stage = stageAttackers
 		case stageAttackers:
 			p.stage = stageFollowUps
 			if jobs := p.attackerJobs(); len(jobs) > 0 {
-				return jobs, nil
+				return batch("the attacker origins", jobs), nil
 			}
 		case stageFollowUps:
 			p.stage = stageDone
 			jobs, err := p.followUpJobs(ctx)
 			if err != nil || len(jobs) > 0 {
-				return jobs, err
+				return batch("what the findings need", jobs), err
 			}
 		default:
 			return nil, nil
 		}
 	}
+}
+
+func batch(name string, jobs []Job) []Job {
+	for i := range jobs {
+		jobs[i].Batch = name
+	}
+	return jobs
 }
 
 // Run runs every batch of the probe, parallel jobs at once, and returns its Report.
