@@ -82,10 +82,14 @@ var _ = Describe("your own server", func() {
 	}, within)
 
 	// Chrome puts an impersonated page in the public address space and grants
-	// the local-network permission only to secure origins (measured).
-	It("says why an http:// page origin cannot reach a loopback API", func(ctx SpecContext) {
-		_, err := mountedEnv(ctx).NewSessionAs(ctx, "http://app.example.com")
-		Expect(err).To(MatchError(ContainSubstring("Chrome grants it only to secure origins: impersonate https://app.example.com instead")))
+	// the local-network permission only to secure origins (measured): an
+	// http:// page opens without it, as a real one would, and Chrome itself
+	// refuses its requests to a loopback API before CORS is asked.
+	It("opens an http:// page origin, whose requests to a loopback API Chrome refuses: InsecureLocalNetwork", func(ctx SpecContext) {
+		r, err := sessionAs(ctx, "http://app.example.com").Do(ctx, harness.Request{URL: "/users"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r).To(matchers.BeBlockedWith("InsecureLocalNetwork"))
+		Expect(r.Server.Entries).To(BeEmpty(), "refused before the wire")
 	}, within)
 })
 

@@ -7,6 +7,7 @@
 //	corslab matrix [--engine LIST]    generated scenarios in real browsers, compared with the model
 //	corslab bench [-n 200]            the benchmark workloads and their one-line summaries
 //	corslab summary REPORT.json       one-line summary of a ginkgo JSON report
+//	corslab probe --as ORIGIN URL     prove a server's CORS holes as an attacker's page would
 package main
 
 import (
@@ -72,6 +73,8 @@ commands:
   matrix     run generated scenarios in real browsers and compare each with the model
   bench      the benchmark workloads: scenarios, check cases, the matrix's rate
   summary    summarize a ginkgo JSON report (used by make test)
+  probe      prove a server's CORS holes in real browsers, as an attacker's page would
+             (--as ORIGIN URL; --json, --sarif, --junit, --write-expectations)
 
 Engines: --engines chromium,firefox,webkit (or all); default $CORSLAB_ENGINES, then chromium.
 Run 'corslab <command> -h' for a command's flags.
@@ -110,6 +113,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "matrix":
 		return matrix(ctx, args[1:], stdout, stderr)
+	case "probe":
+		return probeCmd(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

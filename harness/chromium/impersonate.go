@@ -102,13 +102,14 @@ func grantLocalNetwork(tab context.Context, bc cdp.BrowserContextID, origin stri
 		}
 		granted++
 	}
-	if granted == 0 {
-		hint := ""
-		if strings.HasPrefix(origin, "http:") {
-			// Measured: Chromium 156 refuses it for http://app.example.com ("can't be granted in current context").
-			hint = "; Chrome grants it only to secure origins: impersonate https://" + strings.TrimPrefix(origin, "http://") + " instead, or serve the API by name (servers.Options.Names)"
-		}
-		return fmt.Errorf("grant local network access to %s (without it Chrome blocks every request to a loopback API)%s: %w", origin, hint, errors.Join(errs...))
+	if granted == 0 && !strings.HasPrefix(origin, "http:") {
+		return fmt.Errorf("grant local network access to %s (without it Chrome blocks every request to a loopback API): %w", origin, errors.Join(errs...))
 	}
+	// Measured: Chromium 156 refuses the permission to a page that is not a
+	// secure context (http://app.example.com: "can't be granted in current
+	// context"). Such a page opens without it, as a real http page would:
+	// Chrome itself then blocks its requests to a loopback API
+	// (InsecureLocalNetwork), and lets through those to an API in the public
+	// address space (--ip-address-space-overrides).
 	return nil
 }
