@@ -195,7 +195,7 @@ func launch(ctx context.Context, cfg launchConfig) (*browser, error) {
 	b := &browser{ctx: bctx, cancel: cancel, cancelAlloc: cancelAlloc, dir: dir, path: cfg.path, version: version}
 	if err := b.first(ctx, cfg.startTimeout); err != nil {
 		b.close()
-		return nil, fmt.Errorf("launch %s (%s): %w", cfg.path, version, err)
+		return nil, explainSandbox(fmt.Errorf("launch %s (%s): %w", cfg.path, version, err), cfg.path)
 	}
 	if c := chromedp.FromContext(bctx); c != nil && c.Browser != nil && c.Browser.Process() != nil {
 		b.pid = c.Browser.Process().Pid
