@@ -6,6 +6,7 @@
 //	corslab check [--junit PATH] FILE run an expectations file's cases in real Chrome
 //	corslab summary REPORT.json       one-line summary of a ginkgo JSON report
 //	corslab matrix [--sample N]       generated scenarios in real Chrome, compared with the model
+//	corslab install-browsers          install the chosen engines' browsers that are missing
 package main
 
 import (
@@ -70,6 +71,8 @@ commands:
   check      run an expectations file's cases in real Chrome (--junit PATH for CI)
   summary    summarize a ginkgo JSON report (used by make test)
   matrix     run generated scenarios in real Chrome and compare each with the model
+  install-browsers
+             install the chosen engines' browsers that are missing (Debian's packages)
 
 Run 'corslab <command> -h' for a command's flags.
 `
@@ -107,6 +110,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "matrix":
 		return matrix(ctx, args[1:], stdout, stderr)
+	case "install-browsers":
+		return installBrowsers(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

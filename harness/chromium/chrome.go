@@ -26,7 +26,7 @@ import (
 const ChromeEnv = "CORSLAB_CHROME"
 
 // InstallHint is what to do when no Chrome is found.
-const InstallHint = "install Chromium with `sudo apt-get update && sudo apt-get install -y chromium` (or run scripts/install-chrome), or set " + ChromeEnv + " to a Chrome or Chromium binary"
+const InstallHint = "install Chromium with `sudo apt-get update && sudo apt-get install -y chromium` (or run `corslab install-browsers --engines chromium`), or set " + ChromeEnv + " to a Chrome or Chromium binary"
 
 // chromeNames are looked up on PATH, in this order.
 var chromeNames = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"}
