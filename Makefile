@@ -64,6 +64,8 @@ lint: | $(TMPDIR)
 	  exit 1; }
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	@# This repository's workflows and the recipe users copy (shellcheck checks their run: scripts when it is installed).
+	$(GO) tool actionlint .github/workflows/*.yml docs/ci/*.yml
 
 unit: | $(TMPDIR)
 	$(GO) test -count=1 -vet=off $$($(GO) list ./... | grep -v /specs)
