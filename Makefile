@@ -49,10 +49,23 @@ browsers:
 modules:
 	@$(GO) mod download
 
+# GOFLOOR is the oldest Go corslab supports, go.mod's go line: a module that
+# requires corslab needs at least this Go. The go line sets the language
+# version every package compiles with, and go vet's stdversion check refuses
+# standard-library API newer than it, so lint holds the line here; it fails,
+# naming the modules that need a newer Go, when a dependency update raises it.
+GOFLOOR := 1.25
 lint: | $(TMPDIR)
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+	@v=$$($(GO) list -m -f '{{.GoVersion}}'); test "$$v" = "$(GOFLOOR).0" || { \
+	  echo "go.mod's go line is $$v, not $(GOFLOOR).0 (GOFLOOR, the oldest Go corslab supports); modules that need a newer Go:"; \
+	  $(GO) list -m -f '{{.GoVersion}} {{.Path}} {{.Version}}' all | awk -v f=$(GOFLOOR) \
+	    '{ split($$1, v, "."); split(f, m, "."); if (NF == 3 && (v[1] > m[1] || v[1] == m[1] && v[2] > m[2])) print "  " $$2 " " $$3 " (go " $$1 ")" }'; \
+	  exit 1; }
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	@# This repository's workflows and the recipe users copy (shellcheck checks their run: scripts when it is installed).
+	$(GO) tool actionlint .github/workflows/*.yml docs/ci/*.yml
 
 unit: | $(TMPDIR)
 	$(GO) test -count=1 -vet=off $$($(GO) list ./... | grep -v /specs)

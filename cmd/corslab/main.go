@@ -8,6 +8,7 @@
 //	corslab bench [-n 200]            the benchmark workloads and their one-line summaries
 //	corslab summary REPORT.json       one-line summary of a ginkgo JSON report
 //	corslab probe --as ORIGIN URL     prove a server's CORS holes as an attacker's page would
+//	corslab install-browsers          install the chosen engines' browsers that are missing
 package main
 
 import (
@@ -75,6 +76,8 @@ commands:
   summary    summarize a ginkgo JSON report (used by make test)
   probe      prove a server's CORS holes in real browsers, as an attacker's page would
              (--as ORIGIN URL; --json, --sarif, --junit, --write-expectations)
+  install-browsers
+             install the chosen engines' browsers that are missing (Debian's packages)
 
 Engines: --engines chromium,firefox,webkit (or all); default $CORSLAB_ENGINES, then chromium.
 Run 'corslab <command> -h' for a command's flags.
@@ -115,6 +118,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return matrix(ctx, args[1:], stdout, stderr)
 	case "probe":
 		return probeCmd(ctx, args[1:], stdout, stderr)
+	case "install-browsers":
+		return installBrowsers(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

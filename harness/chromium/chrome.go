@@ -26,7 +26,7 @@ import (
 const ChromeEnv = "CORSLAB_CHROME"
 
 // InstallHint is what to do when no Chrome is found.
-const InstallHint = "install Chromium with `sudo apt-get update && sudo apt-get install -y chromium` (or run scripts/install-chrome), or set " + ChromeEnv + " to a Chrome or Chromium binary"
+const InstallHint = "install Chromium with `sudo apt-get update && sudo apt-get install -y chromium` (or run `corslab install-browsers --engines chromium`), or set " + ChromeEnv + " to a Chrome or Chromium binary"
 
 // chromeNames are looked up on PATH, in this order.
 var chromeNames = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"}
@@ -195,7 +195,7 @@ func launch(ctx context.Context, cfg launchConfig) (*browser, error) {
 	b := &browser{ctx: bctx, cancel: cancel, cancelAlloc: cancelAlloc, dir: dir, path: cfg.path, version: version}
 	if err := b.first(ctx, cfg.startTimeout); err != nil {
 		b.close()
-		return nil, fmt.Errorf("launch %s (%s): %w", cfg.path, version, err)
+		return nil, explainSandbox(fmt.Errorf("launch %s (%s): %w", cfg.path, version, err), cfg.path)
 	}
 	if c := chromedp.FromContext(bctx); c != nil && c.Browser != nil && c.Browser.Process() != nil {
 		b.pid = c.Browser.Process().Pid

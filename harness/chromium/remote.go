@@ -83,7 +83,7 @@ func StartRemote(ctx context.Context, path string) (*Remote, error) {
 	case u, ok := <-found:
 		if !ok {
 			r.Close()
-			return nil, fmt.Errorf("start %s: it exited before it listened:\n%s", path, last.String())
+			return nil, explainSandbox(fmt.Errorf("start %s: it exited before it listened:\n%s", path, last.String()), path)
 		}
 		r.URL = u
 		return r, nil
