@@ -64,10 +64,21 @@ func (r Result) Explain() string {
 	if s := r.rejectedBeforeHandlers(); s != "" {
 		return s
 	}
+	if r.mixedContent() {
+		return fmt.Sprintf("no CORS header would help: %s blocked a request from an https page (%s) to an http URL as mixed content, before it went out; "+
+			"serve the API over HTTPS (a real site's page would call https too), or run the page as an http origin", r.browserName(), r.PageOrigin)
+	}
 	if v.Parameter != "" && v.Parameter != "net::ERR_FAILED" {
 		return fmt.Sprintf("no CORS header would help: the request failed on the network (%s); the server must be reachable at %s", v.Parameter, r.URL)
 	}
 	return "the page saw on" + r.Page.Event + " but " + r.browserName() + " reported no CORS reason and no network error; read the transcript"
+}
+
+// mixedContent reports whether the engine refused r as mixed content: an
+// https page's request to an http URL (WebKit does so even on loopback).
+func (r Result) mixedContent() bool {
+	return strings.HasPrefix(r.PageOrigin, "https://") && strings.HasPrefix(r.URL, "http://") &&
+		strings.Contains(r.Browser.ErrorText, "insecure content")
 }
 
 // rejectedBeforeHandlers explains a request the server refused before any

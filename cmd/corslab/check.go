@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,11 +79,12 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// ShareBrowser: a check is one Env, but several checks in one process
 	// (its tests) then share the browsers.
 	opts := harness.Options{Engines: chosen, Paths: paths(*chrome), APIURL: f.API, ShareBrowser: true}
-	if f.API == "" && anyHTTPSPage(f.Cases) {
+	if running, err := harness.ChosenEngines(chosen...); err == nil && slices.Contains(running, verdict.WebKit) && f.API == "" && anyHTTPSPage(f.Cases) {
 		// WebKit blocks an https page's requests to an http API as mixed
 		// content, even on loopback: corslab's origins serve HTTPS then, for
 		// every engine alike (the page origin too, so it stays the API's site).
 		opts.Servers.TLS = true
+		fmt.Fprintln(stderr, "check: corslab's origins serve HTTPS: a case runs its page as an https origin, and WebKit blocks an https page's requests to http")
 	}
 	env, err := harness.Start(ctx, opts)
 	if err != nil {

@@ -10,10 +10,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/probe"
+	"github.com/corslab/corslab/harness/verdict"
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 )
 
@@ -88,6 +92,9 @@ func TestProbeExampleServerWritesEveryReport(t *testing.T) {
 	if !strings.Contains(stdout, "MEDIUM suffix-match: GET "+vulnerable+"/api/me from https://evilexample.com") {
 		t.Errorf("no suffix-match finding:\n%s", stdout)
 	}
+	if es, _ := harness.ChosenEngines(); len(es) > 1 && slices.Contains(es, verdict.WebKit) && !strings.Contains(stdout, probe.WebKitLeftOut) {
+		t.Errorf("WebKit was chosen, and the report does not say why it was left out for an http target:\n%s", stdout)
+	}
 
 	var findings []struct {
 		Class        string   `json:"class"`
@@ -139,12 +146,14 @@ func TestProbeExampleServerWritesEveryReport(t *testing.T) {
 	if !strings.Contains(stderr, "probe: wrote 19 cases to "+out("exp.yaml")) {
 		t.Errorf("no line about the expectations file:\n%s", stderr)
 	}
-	checkOut, err := runCheck(t, out("exp.yaml"))
+	// The engines the probe ran in: an http target leaves WebKit out (mixed content).
+	engines := httpTargetEngines(t)
+	checkOut, err := runCheck(t, "--engines", engines, out("exp.yaml"))
 	if code := exitCode(err); code != 0 || !strings.Contains(checkOut, "check: 19 cases, 19 passed, 0 failed\n") {
 		t.Fatalf("check against the same server: exit %d (%v)\n%s", code, err, checkOut)
 	}
 	safe := startExample(t, "safe")
-	checkOut, err = runCheck(t, "--api", safe, out("exp.yaml"))
+	checkOut, err = runCheck(t, "--engines", engines, "--api", safe, out("exp.yaml"))
 	if code := exitCode(err); code != 1 {
 		t.Fatalf("check after the policy change: exit %d (%v), want 1\n%s", code, err, checkOut)
 	}
@@ -261,4 +270,21 @@ func TestProbeRemoteTargetPrintsThePlanFirst(t *testing.T) {
 	if lastLine(stdout) != "probe: 2 origins tried on 1 paths, 1 findings (0 high, 1 medium, 0 low)" {
 		t.Errorf("last line %q", lastLine(stdout))
 	}
+}
+
+// httpTargetEngines are the chosen engines a probe of an http target runs
+// in, as an --engines value: WebKit is left out when others are chosen.
+func httpTargetEngines(t *testing.T) string {
+	t.Helper()
+	es, err := harness.ChosenEngines()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		if e != verdict.WebKit || len(es) == 1 {
+			names = append(names, string(e))
+		}
+	}
+	return strings.Join(names, ",")
 }

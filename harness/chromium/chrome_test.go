@@ -29,14 +29,14 @@ func TestAChromePathThatIsNotChromeIsRefused(t *testing.T) {
 	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho 'Firefox 140'\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_, err := harness.Start(context.Background(), harness.Options{Paths: map[verdict.Engine]string{verdict.Chromium: fake}})
+	_, err := harness.Start(context.Background(), harness.Options{Engines: []verdict.Engine{verdict.Chromium}, Paths: map[verdict.Engine]string{verdict.Chromium: fake}})
 	if err == nil || !strings.Contains(err.Error(), "is not Chrome or Chromium") || !strings.Contains(err.Error(), "Firefox 140") {
 		t.Fatalf("harness.Start with a fake chrome: %v", err)
 	}
 }
 
 func TestWebSecurityCannotBeSwitchedOff(t *testing.T) {
-	_, err := harness.Start(context.Background(), harness.Options{ChromeFlags: map[string]any{"disable-web-security": true}})
+	_, err := harness.Start(context.Background(), harness.Options{Engines: []verdict.Engine{verdict.Chromium}, ChromeFlags: map[string]any{"disable-web-security": true}})
 	if err == nil || !strings.Contains(err.Error(), "enforces CORS") {
 		t.Fatalf("harness.Start with --disable-web-security: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/corslab/corslab/harness/expect"
+	"github.com/corslab/corslab/harness/verdict"
 )
 
 func TestParseExample(t *testing.T) {
@@ -19,8 +20,12 @@ func TestParseExample(t *testing.T) {
 	c := f.Cases[2]
 	// expect.preflight-cached is short for a second send that reuses the first's URL.
 	if c.From != "https://app.example.com" || len(c.Sends) != 2 || c.Sends[0].Request.Method != "POST" || c.Sends[0].Request.API != "fetch" ||
-		c.Sends[1].Reuse != 1 || c.Sends[1].Expect.PreflightCached == nil || !*c.Sends[1].Expect.PreflightCached || c.Line != 14 {
+		c.Sends[1].Reuse != 1 || c.Sends[1].Expect.PreflightCached == nil || !*c.Sends[1].Expect.PreflightCached || c.Line != 17 || !c.Fresh {
 		t.Errorf("case 3 parsed as %+v", c)
+	}
+	// firefox: {preflight-cached: no} replaces that one field in Firefox, on the repeat.
+	if ff := c.Sends[1].ExpectIn(verdict.Firefox); ff.PreflightCached == nil || *ff.PreflightCached || ff.Outcome != c.Sends[1].Expect.Outcome {
+		t.Errorf("the repeat in Firefox expects %+v", ff)
 	}
 	if got := c.Sends[0].Request.Policy.AllowHeaders; len(got) != 1 || got[0] != "Content-Type" {
 		t.Errorf("policy allow-headers = %v", got)

@@ -182,6 +182,10 @@ func (c Config) Remote() bool {
 	return c.URL != "" && (harness.Request{URL: c.URL}).Validate(false) != nil
 }
 
+// WebKitLeftOut is the note a probe of an http target gives when WebKit
+// was chosen with other engines and left out.
+const WebKitLeftOut = "WebKit was left out: it blocks an https page's requests to an http target as mixed content (even on loopback), so an attacker's https page proves nothing there; probe the target over https to include WebKit"
+
 // EnvOptions are the harness.Options of the Env a probe of c runs in: the
 // target (a URL's origin as APIURL, or the mounted Handler), the engines,
 // and third-party cookies allowed (the worst case) or the engines' default.
@@ -193,6 +197,10 @@ func (c Config) Remote() bool {
 func EnvOptions(ctx context.Context, c Config, thirdPartyCookies bool) (harness.Options, error) {
 	o := harness.Options{Engines: c.Engines, Paths: c.BrowserPaths, AllowRemoteTargets: c.AllowRemote,
 		ThirdPartyCookies: thirdPartyCookies, WarmSessions: -1, ShareBrowser: true}
+	engines, err := harness.ChosenEngines(c.Engines...)
+	if err != nil {
+		return o, bad("Engines", fmt.Sprint(c.Engines), "%v", err)
+	}
 	switch {
 	case c.URL != "":
 		u, err := url.Parse(c.URL)
@@ -200,6 +208,11 @@ func EnvOptions(ctx context.Context, c Config, thirdPartyCookies bool) (harness.
 			return o, bad("URL", c.URL, "%v", err)
 		}
 		o.APIURL = u.Scheme + "://" + u.Host
+		if u.Scheme == "http" && slices.Contains(engines, verdict.WebKit) && len(engines) > 1 {
+			// WebKit blocks an https attacker page's requests to an http
+			// target as mixed content: it could prove nothing (WebKitLeftOut).
+			o.Engines = slices.DeleteFunc(slices.Clone(engines), func(e verdict.Engine) bool { return e == verdict.WebKit })
+		}
 		if addrs := loopbackAddrs(ctx, u); len(addrs) > 0 {
 			for i, a := range addrs {
 				addrs[i] = a + "=public"
@@ -207,7 +220,9 @@ func EnvOptions(ctx context.Context, c Config, thirdPartyCookies bool) (harness.
 			o.ChromeFlags = map[string]any{"ip-address-space-overrides": strings.Join(addrs, ",")}
 		}
 	case c.Handler != nil:
-		o.Servers = servers.Options{API: c.Handler, AppMarked: c.AppMarked}
+		// Served over HTTPS when WebKit runs: it blocks an https page's
+		// requests to http as mixed content, even on loopback.
+		o.Servers = servers.Options{API: c.Handler, AppMarked: c.AppMarked, TLS: slices.Contains(engines, verdict.WebKit)}
 		o.ChromeFlags = map[string]any{"ip-address-space-overrides": harness.OriginsFlag(func(or *servers.Origins) string {
 			return or.API.Addr + "=public"
 		})}
@@ -370,6 +385,11 @@ func Start(ctx context.Context, c Config) (*Probe, error) {
 		p.ownEnv = true
 	}
 	p.engines = p.env.Engines()
+	if u, err := url.Parse(c.URL); err == nil && u.Scheme == "http" && !slices.Contains(p.engines, verdict.WebKit) {
+		if running, err := harness.ChosenEngines(c.Engines...); err == nil && slices.Contains(running, verdict.WebKit) {
+			p.note(WebKitLeftOut)
+		}
+	}
 	if p.base == "" {
 		p.base = p.env.Bases().API
 	}
