@@ -277,6 +277,9 @@ type Probe struct {
 	lim       *limiter
 	timeout   time.Duration
 
+	victimsMu sync.Mutex
+	victims   map[victimKey]*victim // the victim's browser, per engine and cookie setting
+
 	mu        sync.Mutex
 	stage     stage
 	rounds    int
@@ -403,6 +406,17 @@ func Start(ctx context.Context, c Config) (*Probe, error) {
 // Close closes the Envs the probe started.
 func (p *Probe) Close() error {
 	var errs []error
+	p.victimsMu.Lock()
+	for _, v := range p.victims {
+		for _, t := range v.tabs {
+			errs = append(errs, t.Close())
+		}
+		if v.root != nil {
+			errs = append(errs, v.root.Close())
+		}
+	}
+	p.victims = nil
+	p.victimsMu.Unlock()
 	if p.ownEnv && p.env != nil {
 		errs = append(errs, p.env.Close())
 	}
@@ -682,8 +696,89 @@ func (p *Probe) play(ctx context.Context, r *run) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.timeout*time.Duration(len(r.sc.Sends)))
 	defer cancel()
-	results, err := env.In(r.engine).Play(ctx, r.sc)
+	if len(r.sc.Cookies) == 0 || r.engine == verdict.WebKit {
+		// WebKit: a context is a MiniBrowser, and one with a window per
+		// attacker origin (about twenty) died or stopped loading under
+		// corslab's probe specs (measured, WebKitGTK 2.50), so each
+		// credentialed run there gets a context of its own, as Env.Play gives.
+		results, err := env.In(r.engine).Play(ctx, r.sc)
+		return p.store(r, results, err)
+	}
+	// A credentialed run: the page runs in the victim's browser, which
+	// holds the cookies, as an attacker's page opened there would.
+	tab, err := p.victimTab(ctx, env.In(r.engine), r.thirdParty, r.sc.From)
+	if err != nil {
+		return p.store(r, nil, err)
+	}
+	sc := r.sc
+	sc.Cookies = nil
+	results, err := tab.Play(ctx, sc)
 	return p.store(r, results, err)
+}
+
+// victimKey names a victim's browser: an engine, and third-party cookies
+// allowed or the engine's default.
+type victimKey struct {
+	engine     verdict.Engine
+	thirdParty bool
+}
+
+// victim is the victim's browser in one engine: one browser context that
+// holds the target's cookies (stored once, as a first-party visit to the
+// target would), and a tab per page origin opened in it. Every credentialed
+// request of the probe comes from a tab of it: requests stay apart by their
+// tokens (their own URLs, so their own cache entries), as everywhere else.
+type victim struct {
+	mu   sync.Mutex
+	root *harness.Session
+	tabs map[string]*harness.Session
+}
+
+// victimTab returns the tab of the victim's browser in env's engine whose
+// page runs as origin, opening the browser (and storing the cookies) or the
+// tab on first use.
+func (p *Probe) victimTab(ctx context.Context, env *harness.Env, thirdParty bool, origin string) (*harness.Session, error) {
+	p.victimsMu.Lock()
+	if p.victims == nil {
+		p.victims = map[victimKey]*victim{}
+	}
+	k := victimKey{env.Engine(), thirdParty}
+	v := p.victims[k]
+	if v == nil {
+		v = &victim{tabs: map[string]*harness.Session{}}
+		p.victims[k] = v
+	}
+	p.victimsMu.Unlock()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.root == nil {
+		s, err := env.NewSession(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("the victim's browser in %s: %w", env.Engine(), err)
+		}
+		for _, c := range p.cfg.Cookies {
+			if err := s.SetCookie(ctx, p.base+p.paths[0], c); err != nil {
+				s.Close()
+				return nil, fmt.Errorf("the victim's browser in %s: store a cookie: %w", env.Engine(), err)
+			}
+		}
+		v.root = s
+	}
+	if t := v.tabs[origin]; t != nil {
+		return t, nil
+	}
+	var t *harness.Session
+	var err error
+	if origin == "null" {
+		t, err = v.root.NewSandboxedTab(ctx)
+	} else {
+		t, err = v.root.NewTabAs(ctx, origin)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("the victim's browser in %s: a tab on %s: %w", env.Engine(), origin, err)
+	}
+	v.tabs[origin] = t
+	return t, nil
 }
 
 func (p *Probe) store(r *run, results []harness.Result, err error) error {
