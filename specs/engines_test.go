@@ -160,6 +160,24 @@ var _ = Describe("every chosen engine, on the default origins (127.0.0.1, two po
 		})
 	}, within)
 
+	It("WebKit refuses an https page's request to http://127.0.0.1 as mixed content (Chromium and Firefox treat loopback as trustworthy)", func(ctx SpecContext) {
+		e := enginesEnv(ctx, "")
+		each(func(engine verdict.Engine) {
+			s, err := e.In(engine).NewSessionAs(ctx, "https://app.example.com")
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(s.Close)
+			r, err := s.Do(ctx, harness.Request{Policy: servers.Policy{AllowOrigin: echo}})
+			Expect(err).NotTo(HaveOccurred())
+			if want(engine, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: false, verdict.WebKit: true}) {
+				Expect(r).To(matchers.HaveOutcome(verdict.Failed))
+				Expect(r.Server.Entries).To(BeEmpty(), "nothing went out")
+				Expect(r.Explain()).To(ContainSubstring("mixed content"))
+			} else {
+				Expect(r).To(matchers.BeAllowed())
+			}
+		})
+	}, within)
+
 	DescribeTable("createCORSRequest's XDomainRequest detection picks the same transport in every engine",
 		func(ctx SpecContext, environment string, transport string, outcome verdict.Outcome) {
 			e := enginesEnv(ctx, "")
