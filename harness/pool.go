@@ -165,9 +165,12 @@ func (l *lane) closeTabs() error {
 	all := p.all
 	p.all, p.tabs, p.root = nil, nil, nil
 	p.mu.Unlock()
-	var errs []error
-	for _, s := range all {
-		errs = append(errs, s.Close())
+	// At once: a run may have opened a context for each of dozens of origins.
+	errs := make([]error, len(all))
+	var wg sync.WaitGroup
+	for i, s := range all {
+		wg.Go(func() { errs[i] = s.Close() })
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }

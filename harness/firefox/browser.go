@@ -57,6 +57,7 @@ type browser struct {
 	closeOnce sync.Once
 	closeErr  error
 	closing   atomic.Bool
+	connLost  atomic.Bool // a call found the connection gone: later calls do not wait for the exit again
 }
 
 // tempPrefix names corslab's Firefox folders in the temp dir.
@@ -235,7 +236,14 @@ func (b *browser) explain(err error) error {
 		return fmt.Errorf("%w: %w", errClosed, err)
 	}
 	if errors.Is(err, errConnClosed) {
-		t := time.NewTimer(2 * time.Second)
+		// The first call to find the connection gone waits a moment for the
+		// exit, to say how it ended; the ones after it (closing many
+		// contexts, say) do not wait again.
+		wait := 2 * time.Second
+		if b.connLost.Swap(true) {
+			wait = 0
+		}
+		t := time.NewTimer(wait)
 		defer t.Stop()
 		select {
 		case <-b.exited:
