@@ -16,6 +16,7 @@ import (
 //
 //	go test -run '^$' -bench WarmDo -benchtime 200x -count 5 ./harness/firefox
 func BenchmarkWarmDo(b *testing.B) {
+	needFirefox(b)
 	env := startEnv(b, harness.Options{WarmSessions: -1})
 	ctx := context.Background()
 	req := harness.Request{Policy: servers.Policy{AllowOrigin: echo}}

@@ -22,6 +22,7 @@ var echo = []string{servers.Echo}
 // A Firefox killed while the server holds its request fails that request
 // with harness.ErrBrowserDied, and the next request gets a new Firefox.
 func TestABrowserThatDiesFailsItsRequestAndTheNextGetsANewOne(t *testing.T) {
+	needFirefox(t)
 	t.Parallel() // its Firefox is its own (no ShareBrowser): the kill hits no other test
 	env := startEnv(t, harness.Options{WarmSessions: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -63,6 +64,7 @@ func TestABrowserThatDiesFailsItsRequestAndTheNextGetsANewOne(t *testing.T) {
 // Cookies and the preflight cache are shared by the tabs of one session
 // (a user context) and not between sessions.
 func TestSessionsAreIsolated(t *testing.T) {
+	needFirefox(t)
 	t.Parallel()
 	// Names: Firefox does not reuse a tab's first preflights to an IP-literal host.
 	env := startEnv(t, harness.Options{WarmSessions: -1, ShareBrowser: true, Servers: servers.Options{Names: true, TLS: true}})
@@ -116,6 +118,7 @@ func TestSessionsAreIsolated(t *testing.T) {
 // The origins' certificate is the one certificate Firefox trusts beyond its
 // own: an HTTPS server with another self-signed certificate is refused.
 func TestOnlyTheOriginsCertificateIsTrusted(t *testing.T) {
+	needFirefox(t)
 	t.Parallel()
 	env := startEnv(t, harness.Options{WarmSessions: -1, ShareBrowser: true, Servers: servers.Options{Names: true, TLS: true}})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -147,6 +150,7 @@ func TestOnlyTheOriginsCertificateIsTrusted(t *testing.T) {
 // A page that runs as another origin: Firefox answers its document and
 // nothing else, and the API sees that Origin.
 func TestAPageRunsAsAnotherOrigin(t *testing.T) {
+	needFirefox(t)
 	t.Parallel()
 	env := startEnv(t, harness.Options{WarmSessions: -1, ShareBrowser: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -201,6 +205,7 @@ func TestAPageRunsAsAnotherOrigin(t *testing.T) {
 // a request Firefox refused before the network take nowhere near the settle
 // time.
 func TestFinalViewsDoNotWaitTheSettleTime(t *testing.T) {
+	needFirefox(t)
 	t.Parallel()
 	env := startEnv(t, harness.Options{WarmSessions: -1, ShareBrowser: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -241,6 +246,7 @@ func TestFinalViewsDoNotWaitTheSettleTime(t *testing.T) {
 
 // A sandboxed page's requests carry Origin: null.
 func TestASandboxedPageSendsOriginNull(t *testing.T) {
+	needFirefox(t)
 	t.Parallel()
 	env := startEnv(t, harness.Options{WarmSessions: -1, ShareBrowser: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -263,6 +269,7 @@ func TestASandboxedPageSendsOriginNull(t *testing.T) {
 
 // A tab that visits another page and comes back to a corslab page sends again.
 func TestATabThatNavigatesBackSendsAgain(t *testing.T) {
+	needFirefox(t)
 	t.Parallel()
 	env := startEnv(t, harness.Options{WarmSessions: -1, ShareBrowser: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -304,6 +311,7 @@ func TestATabThatNavigatesBackSendsAgain(t *testing.T) {
 // Third-party cookies: Firefox's default keeps a cross-site API's own
 // cookies from a page's requests; Options.ThirdPartyCookies lets them through.
 func TestThirdPartyCookiesAreAllowedOnlyWhenAsked(t *testing.T) {
+	needFirefox(t)
 	t.Parallel()
 	for _, allow := range []bool{false, true} {
 		env := startEnv(t, harness.Options{WarmSessions: -1, ShareBrowser: true, ThirdPartyCookies: allow, Servers: servers.Options{Names: true, TLS: true}})

@@ -2,6 +2,7 @@ package firefox
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -33,3 +34,17 @@ func startEnv(t testing.TB, opts harness.Options) *harness.Env {
 
 // firefoxOf is the Env's running Firefox.
 func firefoxOf(env *harness.Env) *browser { return env.In(verdict.Firefox).Browser().(*browser) }
+
+// needFirefox skips a test that runs Firefox when $CORSLAB_ENGINES does not
+// choose it (a user narrowed the engines); make test chooses all three, and a
+// chosen engine that is missing fails, never skips.
+func needFirefox(t testing.TB) {
+	t.Helper()
+	es, err := harness.ChosenEngines()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(es, verdict.Firefox) {
+		t.Skipf("$%s does not choose firefox", harness.EnginesEnv)
+	}
+}

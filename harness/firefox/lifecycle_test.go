@@ -93,6 +93,7 @@ func gone(pgid int, limit time.Duration) bool {
 
 // A launch that ends mid-start (its ctx cancelled) leaves no process and no folder.
 func TestALaunchCancelledMidStartLeavesNothing(t *testing.T) {
+	needFirefox(t)
 	t.Parallel()
 	for _, after := range []time.Duration{50 * time.Millisecond, 400 * time.Millisecond, 1200 * time.Millisecond} {
 		t.Run(after.String(), func(t *testing.T) {
@@ -133,6 +134,7 @@ func TestALaunchCancelledMidStartLeavesNothing(t *testing.T) {
 }
 
 func TestLaunchErrorsSayWhatToDoAndLeaveNothing(t *testing.T) {
+	needFirefox(t)
 	parent := t.TempDir()
 	t.Setenv("TMPDIR", parent)
 	ctx := context.Background()
@@ -210,6 +212,7 @@ func panicHelper(mode string) {
 }
 
 func TestAPanicLeavesNothingRunning(t *testing.T) {
+	needFirefox(t)
 	t.Parallel()
 	for _, mode := range []string{"deferred", "goroutine"} {
 		t.Run(mode, func(t *testing.T) {
@@ -257,6 +260,7 @@ func TestAPanicLeavesNothingRunning(t *testing.T) {
 // watcher, intercept workers), even with a context and tabs left open. (Not
 // parallel: it counts the process's goroutines.)
 func TestCloseLeavesNothing(t *testing.T) {
+	needFirefox(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	parent := t.TempDir()

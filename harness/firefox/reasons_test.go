@@ -117,6 +117,7 @@ var firefoxReasons = []struct {
 // fetch: the reason (after the harness's refinement), Firefox's category,
 // the blamed value, and three views that tell one story.
 func TestEveryReasonFirefoxProduces(t *testing.T) {
+	needFirefox(t)
 	t.Parallel()
 	env := startEnv(t, harness.Options{WarmSessions: -1, ShareBrowser: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)

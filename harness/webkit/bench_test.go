@@ -15,6 +15,7 @@ import (
 //
 //	go test -run '^$' -bench WarmDo -benchtime 200x -count 5 ./harness/webkit
 func BenchmarkWarmDo(b *testing.B) {
+	needWebKit(b)
 	env := startEnv(b, harness.Options{WarmSessions: -1})
 	ctx := context.Background()
 	req := harness.Request{Policy: servers.Policy{AllowOrigin: echo}}

@@ -99,6 +99,7 @@ func launchEngine(ctx context.Context, cfg harness.LaunchConfig) (*browser, erro
 }
 
 func TestLaunchOpenSendClose(t *testing.T) {
+	needWebKit(t)
 	l := watch(t)
 	o, err := servers.Start(servers.Options{})
 	if err != nil {
@@ -148,6 +149,7 @@ func TestLaunchOpenSendClose(t *testing.T) {
 }
 
 func TestLaunchCanceledLeavesNothing(t *testing.T) {
+	needWebKit(t)
 	l := watch(t)
 	for _, d := range []time.Duration{time.Millisecond, 60 * time.Millisecond, 250 * time.Millisecond, 450 * time.Millisecond} {
 		ctx, cancel := context.WithTimeout(context.Background(), d)
@@ -210,6 +212,7 @@ func TestMissingMiniBrowserSaysHowToInstallIt(t *testing.T) {
 }
 
 func TestPanicWithDeferredCloseLeavesNothing(t *testing.T) {
+	needWebKit(t)
 	l := watch(t)
 	func() {
 		defer func() { _ = recover() }()
@@ -228,6 +231,7 @@ func TestPanicWithDeferredCloseLeavesNothing(t *testing.T) {
 // gets SIGTERM, so it removes its socket and lock), and the next launch
 // removes its temporary folder.
 func TestHardDeath(t *testing.T) {
+	needWebKit(t)
 	if os.Getenv("WEBKIT_TEST_CHILD") == "1" {
 		b, err := launchEngine(context.Background(), harness.LaunchConfig{})
 		if err != nil {
@@ -279,6 +283,7 @@ func TestHardDeath(t *testing.T) {
 // cannot reach MiniBrowser: the launch says what is missing and what works
 // without it, and plain-HTTP origins on 127.0.0.1 still launch.
 func TestWithoutAMountNamespace(t *testing.T) {
+	needWebKit(t)
 	l := watch(t)
 	dir := t.TempDir()
 	fake := "#!/bin/sh\necho 'unshare: unshare failed: Operation not permitted' >&2\nexit 1\n"

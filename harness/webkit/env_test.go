@@ -24,6 +24,7 @@ var echo = []string{servers.Echo}
 // cache, tabs of one session share them, and a MiniBrowser a closed session
 // gave back serves the next session cleared.
 func TestContextsIsolateCookiesAndThePreflightCache(t *testing.T) {
+	needWebKit(t)
 	l := watch(t)
 	env := startEnv(t, harness.Options{WarmSessions: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -145,6 +146,7 @@ func TestContextsIsolateCookiesAndThePreflightCache(t *testing.T) {
 // A MiniBrowser or a web process killed while a request is in flight fails
 // that request with harness.ErrBrowserDied, and the next one gets a new browser.
 func TestCrashFailsTheRequestInFlight(t *testing.T) {
+	needWebKit(t)
 	for _, victim := range []string{"MiniBrowser", "WebKitWebProces"} {
 		t.Run(victim, func(t *testing.T) {
 			l := watch(t)
@@ -201,6 +203,7 @@ func TestCrashFailsTheRequestInFlight(t *testing.T) {
 // A session that impersonates a page origin: WebKit answers the document
 // and refuses every other URL of that origin; the API sees the Origin.
 func TestImpersonationAnswersOnlyTheDocument(t *testing.T) {
+	needWebKit(t)
 	env := startEnv(t, harness.Options{Servers: servers.Options{Names: true, TLS: true}, WarmSessions: -1, AllowRemoteTargets: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -234,6 +237,7 @@ func TestImpersonationAnswersOnlyTheDocument(t *testing.T) {
 // An https page may not call an http API: WebKit blocks it as mixed content
 // before the network (not a CORS block), also for a loopback API.
 func TestImpersonatedHTTPSPageToAnHTTPAPIIsMixedContent(t *testing.T) {
+	needWebKit(t)
 	env := startEnv(t, harness.Options{WarmSessions: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -258,6 +262,7 @@ func TestImpersonatedHTTPSPageToAnHTTPAPIIsMixedContent(t *testing.T) {
 // The origins' names and their one certificate: the HTTPS names work, and
 // a server with another self-signed certificate is refused.
 func TestTheOneCertificateIsTrusted(t *testing.T) {
+	needWebKit(t)
 	env := startEnv(t, harness.Options{Servers: servers.Options{Names: true, TLS: true}, WarmSessions: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -290,6 +295,7 @@ func TestTheOneCertificateIsTrusted(t *testing.T) {
 // as a network error: the guard answers no HTTP response a page could take
 // for the server's.
 func TestTheGuardRefusesTrafficOffThisMachine(t *testing.T) {
+	needWebKit(t)
 	env := startEnv(t, harness.Options{WarmSessions: -1, AllowRemoteTargets: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -307,6 +313,7 @@ func TestTheGuardRefusesTrafficOffThisMachine(t *testing.T) {
 
 // DoAll runs a request in WebKit and Chromium at once; both tell one story.
 func TestDoAllWithChromium(t *testing.T) {
+	needWebKit(t)
 	env := startEnv(t, harness.Options{Engines: []verdict.Engine{verdict.WebKit, verdict.Chromium}, WarmSessions: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -328,6 +335,7 @@ func TestDoAllWithChromium(t *testing.T) {
 // cookie the API sets on a credentialed response is stored only when
 // Options.ThirdPartyCookies lifts WebKit's default (no third-party cookies).
 func TestThirdPartyCookies(t *testing.T) {
+	needWebKit(t)
 	for _, allowed := range []bool{false, true} {
 		env := startEnv(t, harness.Options{Servers: servers.Options{Names: true, TLS: true}, ThirdPartyCookies: allowed, WarmSessions: -1})
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -358,6 +366,7 @@ func TestThirdPartyCookies(t *testing.T) {
 // Requests that end in unusual ways end promptly, with no note that
 // WebKit's events were incomplete, and a CORS reason only for a CORS block.
 func TestUnusualEndsArePrompt(t *testing.T) {
+	needWebKit(t)
 	env := startEnv(t, harness.Options{WarmSessions: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

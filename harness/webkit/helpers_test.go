@@ -2,6 +2,7 @@ package webkit
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -40,5 +41,19 @@ func alive(b harness.Browser) bool {
 		return false
 	default:
 		return true
+	}
+}
+
+// needWebKit skips a test that runs WebKit when $CORSLAB_ENGINES does not
+// choose it (a user narrowed the engines); make test chooses all three, and a
+// chosen engine that is missing fails, never skips.
+func needWebKit(t testing.TB) {
+	t.Helper()
+	es, err := harness.ChosenEngines()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(es, verdict.WebKit) {
+		t.Skipf("$%s does not choose webkit", harness.EnginesEnv)
 	}
 }

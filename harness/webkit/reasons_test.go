@@ -99,6 +99,7 @@ var reasonCases = []reasonCase{
 // the common reason after the harness's refinement, WebKit's words without
 // the run's URLs, and three views that tell one story.
 func TestReasons(t *testing.T) {
+	needWebKit(t)
 	env := startEnv(t, harness.Options{WarmSessions: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
