@@ -15,7 +15,7 @@ import (
 // reports would then be meaningless. It runs in every chosen engine, in
 // every run.
 var _ = Describe("the canary", Label("canary", "engines"), func() {
-	It("every engine hides a response that has no Access-Control-Allow-Origin", within, func(ctx SpecContext) {
+	It("every engine hides a response that has no Access-Control-Allow-Origin", acrossEngines, func(ctx SpecContext) {
 		e := enginesEnv(ctx, "")
 		each(func(engine verdict.Engine) {
 			r, err := e.In(engine).Do(ctx, harness.Request{Method: "GET"})
@@ -27,7 +27,7 @@ var _ = Describe("the canary", Label("canary", "engines"), func() {
 		})
 	})
 
-	It("every engine refuses a preflighted request whose preflight does not allow it", within, func(ctx SpecContext) {
+	It("every engine refuses a preflighted request whose preflight does not allow it", acrossEngines, func(ctx SpecContext) {
 		e := enginesEnv(ctx, "")
 		each(func(engine verdict.Engine) {
 			r, err := e.In(engine).Do(ctx, harness.Request{Method: "PUT", Policy: servers.Policy{AllowOrigin: []string{servers.Echo}}})

@@ -25,7 +25,7 @@ var _ = Describe("every chosen engine, on the default origins (127.0.0.1, two po
 	Describe("the article's walk-through", func() {
 		var entries []TableEntry
 		for _, step := range tour.Article("") {
-			entries = append(entries, Entry(step.Title(), step.ID, within))
+			entries = append(entries, Entry(step.Title(), step.ID, acrossEngines))
 		}
 		DescribeTable("as each engine runs it",
 			func(ctx SpecContext, id string) {
@@ -50,10 +50,17 @@ var _ = Describe("every chosen engine, on the default origins (127.0.0.1, two po
 		each(func(engine verdict.Engine) {
 			// Three scenarios of two sends: preflights 1-4, then 5 and its repeat.
 			got := repeats(ctx, e, engine, 3, "600")
-			firstTwo := want(engine, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true, verdict.WebKit: false})
-			Expect(got).To(Equal([]bool{firstTwo, firstTwo, false}), "%s: was each repeat preflighted again?", engine.Title())
+			if want(engine, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true, verdict.WebKit: false}) {
+				// Now and then Firefox reuses one of those first preflights
+				// after all (model.Profile.UncachedFirstPreflights): one of the
+				// two repeats going out again shows the quirk.
+				Expect(got[:2]).To(ContainElement(true), "%s: was each repeat preflighted again?", engine.Title())
+				Expect(got[2]).To(BeFalse(), "%s: the fifth preflight's repeat", engine.Title())
+			} else {
+				Expect(got).To(Equal([]bool{false, false, false}), "%s: was each repeat preflighted again?", engine.Title())
+			}
 		})
-	}, within)
+	}, acrossEngines)
 
 	It("Access-Control-Allow-Headers: * lets Authorization through in every engine, which the Fetch standard forbids", func(ctx SpecContext) {
 		e := enginesEnv(ctx, "")
@@ -68,7 +75,7 @@ var _ = Describe("every chosen engine, on the default origins (127.0.0.1, two po
 				Expect(r).To(matchers.BeBlockedWith(verdict.HeaderDisallowedByPreflightResponse))
 			}
 		})
-	}, within)
+	}, acrossEngines)
 
 	DescribeTable("one engine reason for several Allow-Origin problems (Firefox: another origin, a list, not an origin; WebKit: missing, another origin, not an origin): corslab narrows it from the header, to the reason Chromium names",
 		func(ctx SpecContext, allowOrigin []string, reason verdict.Reason, coarseIn map[verdict.Engine]bool) {
@@ -86,13 +93,13 @@ var _ = Describe("every chosen engine, on the default origins (127.0.0.1, two po
 			})
 		},
 		Entry("missing", nil, verdict.MissingAllowOriginHeader,
-			map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: false, verdict.WebKit: true}, within),
+			map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: false, verdict.WebKit: true}, acrossEngines),
 		Entry("another origin", []string{"http://other.example"}, verdict.AllowOriginMismatch,
-			map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true, verdict.WebKit: true}, within),
+			map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true, verdict.WebKit: true}, acrossEngines),
 		Entry("a list of two", []string{servers.Echo + ", http://other.example"}, verdict.MultipleAllowOriginValues,
-			map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true, verdict.WebKit: false}, within),
+			map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true, verdict.WebKit: false}, acrossEngines),
 		Entry("not an origin", []string{"example.com"}, verdict.InvalidAllowOriginValue,
-			map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true, verdict.WebKit: true}, within),
+			map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true, verdict.WebKit: true}, acrossEngines),
 	)
 
 	It("each engine reports a response CORS blocked its own way: Chromium fails it with its reason and the status, Firefox completes it and names the reason only in the console, WebKit fails it with no status", func(ctx SpecContext) {
@@ -121,7 +128,7 @@ var _ = Describe("every chosen engine, on the default origins (127.0.0.1, two po
 				Fail("no measured expectation for " + engine.Title())
 			}
 		})
-	}, within)
+	}, acrossEngines)
 
 	It("WebKit reports no preflight over its inspector: corslab takes it from the server's journal and says so", func(ctx SpecContext) {
 		e := enginesEnv(ctx, "")
@@ -132,7 +139,7 @@ var _ = Describe("every chosen engine, on the default origins (127.0.0.1, two po
 			Expect(r.Browser.PreflightFromJournal).To(Equal(want(engine, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: false, verdict.WebKit: true})))
 			Expect(r.String()).To(Or(Not(ContainSubstring("this one is the server's record")), Satisfy(func(string) bool { return r.Browser.PreflightFromJournal })))
 		})
-	}, within)
+	}, acrossEngines)
 
 	It("WebKit checks a preflight's status before its Allow-Origin: a 404 preflight without CORS headers is PreflightInvalidStatus there, PreflightMissingAllowOriginHeader in Chromium and Firefox", func(ctx SpecContext) {
 		e := enginesEnv(ctx, "")
@@ -145,7 +152,7 @@ var _ = Describe("every chosen engine, on the default origins (127.0.0.1, two po
 				Expect(r).To(matchers.BeBlockedWith(verdict.PreflightMissingAllowOriginHeader))
 			}
 		})
-	}, within)
+	}, acrossEngines)
 
 	It("WebKit calls a redirected preflight a status that is not ok, as the standard does; Chromium and Firefox name the redirect (PreflightDisallowedRedirect)", func(ctx SpecContext) {
 		e := enginesEnv(ctx, "")
@@ -158,7 +165,7 @@ var _ = Describe("every chosen engine, on the default origins (127.0.0.1, two po
 				Expect(r).To(matchers.BeBlockedWith(verdict.PreflightInvalidStatus))
 			}
 		})
-	}, within)
+	}, acrossEngines)
 
 	It("WebKit refuses an https page's request to http://127.0.0.1 as mixed content (Chromium and Firefox treat loopback as trustworthy)", func(ctx SpecContext) {
 		e := enginesEnv(ctx, "")
@@ -176,7 +183,7 @@ var _ = Describe("every chosen engine, on the default origins (127.0.0.1, two po
 				Expect(r).To(matchers.BeAllowed())
 			}
 		})
-	}, within)
+	}, acrossEngines)
 
 	DescribeTable("createCORSRequest's XDomainRequest detection picks the same transport in every engine",
 		func(ctx SpecContext, environment string, transport string, outcome verdict.Outcome) {
@@ -190,9 +197,9 @@ var _ = Describe("every chosen engine, on the default origins (127.0.0.1, two po
 			}
 			Expect(rs.Disagreements()).To(BeEmpty())
 		},
-		Entry("a modern browser: XMLHttpRequest with withCredentials", harness.Modern, "XMLHttpRequest", verdict.Allowed, within),
-		Entry("IE 8-9: no withCredentials, XDomainRequest", "legacy", "XDomainRequest", verdict.Allowed, within),
-		Entry("neither: createCORSRequest returns null", "none", "", verdict.Unsupported, within),
+		Entry("a modern browser: XMLHttpRequest with withCredentials", harness.Modern, "XMLHttpRequest", verdict.Allowed, acrossEngines),
+		Entry("IE 8-9: no withCredentials, XDomainRequest", "legacy", "XDomainRequest", verdict.Allowed, acrossEngines),
+		Entry("neither: createCORSRequest returns null", "none", "", verdict.Unsupported, acrossEngines),
 	)
 })
 
@@ -202,7 +209,7 @@ var _ = Describe("every chosen engine, by name over HTTPS (https://app.test, htt
 		each(func(engine verdict.Engine) {
 			Expect(repeats(ctx, e, engine, 1, "600")).To(Equal([]bool{false}), "%s: the repeat was preflighted again", engine.Title())
 		})
-	}, within)
+	}, acrossEngines)
 
 	It("Firefox stores nothing for Access-Control-Max-Age: abc (Chromium and WebKit treat it as absent: 5 s)", func(ctx SpecContext) {
 		e := enginesEnv(ctx, crossSiteTLS)
@@ -210,7 +217,7 @@ var _ = Describe("every chosen engine, by name over HTTPS (https://app.test, htt
 			again := want(engine, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true, verdict.WebKit: false})
 			Expect(repeats(ctx, e, engine, 1, "abc")).To(Equal([]bool{again}), "%s: was the repeat preflighted again?", engine.Title())
 		})
-	}, within)
+	}, acrossEngines)
 
 	It("Firefox never reuses a preflight allowed only by Access-Control-Allow-Methods: * (Chromium and WebKit do)", func(ctx SpecContext) {
 		e := enginesEnv(ctx, crossSiteTLS)
@@ -225,7 +232,7 @@ var _ = Describe("every chosen engine, by name over HTTPS (https://app.test, htt
 			again := want(engine, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: true, verdict.WebKit: false})
 			Expect(rs[1].Preflighted()).To(Equal(again), "%s", rs[1])
 		})
-	}, within)
+	}, acrossEngines)
 
 	It("WebKit stores a preflight that refused the method: a PUT the same preflight allowed then goes without one (Chromium and Firefox ask again)", func(ctx SpecContext) {
 		e := enginesEnv(ctx, crossSiteTLS)
@@ -242,7 +249,7 @@ var _ = Describe("every chosen engine, by name over HTTPS (https://app.test, htt
 			again := want(engine, map[verdict.Engine]bool{verdict.Chromium: true, verdict.Firefox: true, verdict.WebKit: false})
 			Expect(rs[1].Preflighted()).To(Equal(again), "%s", rs[1])
 		})
-	}, within)
+	}, acrossEngines)
 
 	DescribeTable("third-party cookies under each engine's default: a first-party cookie of https://api.test goes with a credentialed request from https://app.test only where third-party cookies are allowed",
 		func(ctx SpecContext, world string, sentWhere map[verdict.Engine]bool) {
@@ -261,9 +268,9 @@ var _ = Describe("every chosen engine, by name over HTTPS (https://app.test, htt
 			})
 		},
 		Entry("by default: Chromium blocks them, Firefox keeps a site's cookies apart per top-level site (Total Cookie Protection), WebKitGTK stores none from a third party but sends the ones a first-party visit stored",
-			crossSiteTLS, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: false, verdict.WebKit: true}, within),
+			crossSiteTLS, map[verdict.Engine]bool{verdict.Chromium: false, verdict.Firefox: false, verdict.WebKit: true}, acrossEngines),
 		Entry("with Options.ThirdPartyCookies: every engine sends it",
-			crossSiteTLS3P, map[verdict.Engine]bool{verdict.Chromium: true, verdict.Firefox: true, verdict.WebKit: true}, within),
+			crossSiteTLS3P, map[verdict.Engine]bool{verdict.Chromium: true, verdict.Firefox: true, verdict.WebKit: true}, acrossEngines),
 	)
 })
 

@@ -61,6 +61,11 @@ var _ = BeforeEach(func() {
 // within bounds every spec: no wait outlives its spec.
 var within = NodeTimeout(30 * time.Second)
 
+// acrossEngines bounds a spec that runs in every chosen engine: three
+// engines' requests, and for the first spec of a process the start of the
+// engines' browsers, on a machine other suites load too.
+var acrossEngines = NodeTimeout(2 * time.Minute)
+
 // longFirst is the SpecPriority of the containers that take seconds (real
 // waits for the preflight cache, an Ordered container on one process): under
 // -p they start first, so no process is left running one alone at the end.

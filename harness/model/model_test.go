@@ -310,3 +310,32 @@ func TestBlamedHeader(t *testing.T) {
 		}
 	}
 }
+
+// Firefox profile: a tab's first three preflights to an IP literal are
+// predicted again, and a cache hit for them is accepted; from the fourth on
+// the cache answers.
+func TestFirefoxFirstPreflightsOfATab(t *testing.T) {
+	b := NewBrowser(Firefox, origin)
+	tab := b.NewTab()
+	pol := servers.Policy{AllowOrigin: []string{servers.Echo}, AllowMethods: []string{"PUT"}, MaxAge: "600"}
+	const url = "http://127.0.0.1:1/u"
+	first := tab.Predict(url, "PUT", nil, false, "", false, pol)
+	if !first.Preflight || first.CacheMayHit {
+		t.Fatalf("first PUT: %s, want a preflight with nothing cached", first)
+	}
+	again := tab.Predict(url, "PUT", nil, false, "", false, pol)
+	if !again.Preflight || !again.CacheMayHit || !strings.Contains(again.String(), "preflight (or from cache)") {
+		t.Fatalf("repeat of the first preflight: %s, want a preflight that may come from the cache", again)
+	}
+	if d := again.Compare(false, true, verdict.Verdict{Outcome: verdict.Allowed}, nil); len(d) != 0 {
+		t.Errorf("a cache hit where one may happen: %q, want no disagreement", d)
+	}
+	if d := first.Compare(false, true, verdict.Verdict{Outcome: verdict.Allowed}, nil); len(d) == 0 {
+		t.Errorf("no preflight for a request nothing cached covers: want a disagreement")
+	}
+	tab.Predict(url, "PUT", nil, false, "", false, pol) // the third preflight
+	tab.Predict(url, "PUT", nil, false, "", false, pol) // the fourth, which is stored
+	if p := tab.Predict(url, "PUT", nil, false, "", false, pol); !p.FromCache {
+		t.Errorf("after the fourth preflight: %s, want from cache", p)
+	}
+}

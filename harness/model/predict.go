@@ -26,6 +26,10 @@ type Prediction struct {
 	// reuse what its cache holds (Profile.CacheHitNotGuaranteed): a new
 	// preflight is then no disagreement.
 	CacheMayMiss bool
+	// CacheMayHit is true when Preflight is, but an entry the engine usually
+	// does not reuse covers the request (Profile.UncachedFirstPreflights):
+	// no preflight is then no disagreement.
+	CacheMayHit bool
 	// Sent is true when the actual request reaches the server.
 	Sent bool
 	// Verdict is the outcome: allowed, opaque, or blocked with the common
@@ -56,6 +60,8 @@ func (p Prediction) String() string {
 		parts = append(parts, "preflight from cache (or sent again)")
 	case p.FromCache:
 		parts = append(parts, "preflight from cache")
+	case p.Preflight && p.CacheMayHit:
+		parts = append(parts, "preflight (or from cache)")
 	case p.Preflight:
 		parts = append(parts, "preflight")
 	default:
@@ -92,7 +98,10 @@ type Browser struct {
 	Now   func() time.Time
 	mu    sync.Mutex // tabs of one browser context predict at once
 	cache PreflightCache
-	first *Tab // the tab Browser.Predict predicts for
+	// doubtful holds the passed preflights the engine usually does not
+	// reuse (Profile.UncachedFirstPreflights), yet sometimes does.
+	doubtful PreflightCache
+	first    *Tab // the tab Browser.Predict predicts for
 }
 
 // NewBrowser returns a Browser with an empty preflight cache.
@@ -152,10 +161,12 @@ func (b *Browser) predict(tab *Tab, url, method string, headers []servers.Header
 		now = b.Now()
 	}
 	if p.needsPreflight(method, headers, uploadListener, mode) {
-		if b.cache.covers(p, url, now, credentials, method, p.unsafeRequestHeaderNames(headers)) {
+		unsafe := p.unsafeRequestHeaderNames(headers)
+		if b.cache.covers(p, url, now, credentials, method, unsafe) {
 			pred.FromCache, pred.CacheMayMiss = true, p.CacheHitNotGuaranteed
 		} else {
 			pred.Preflight = true
+			pred.CacheMayHit = b.doubtful.covers(p, url, now, credentials, method, unsafe)
 			pp := policy
 			if policy.Preflight != nil {
 				pp = *policy.Preflight
@@ -167,6 +178,8 @@ func (b *Browser) predict(tab *Tab, url, method string, headers []servers.Header
 				tab.preflights++
 				if tab.preflights > p.UncachedFirstPreflights || !ipLiteralHost(url) {
 					b.cache.store(p, url, now, p.MaxAge(maxAge, present), credentials, method, methods, names)
+				} else {
+					b.doubtful.store(p, url, now, p.MaxAge(maxAge, present), credentials, method, methods, names)
 				}
 			}
 			if err != nil {
@@ -241,7 +254,7 @@ func (p Prediction) Compare(preflight, sent bool, got verdict.Verdict, readable 
 		return nil
 	}
 	var d []string
-	if p.Preflight != preflight && !(p.CacheMayMiss && preflight) {
+	if p.Preflight != preflight && !(p.CacheMayMiss && preflight) && !(p.CacheMayHit && !preflight) {
 		d = append(d, fmt.Sprintf("preflight on the wire: model %v, browser %v", p.Preflight, preflight))
 	}
 	if p.Sent != sent {

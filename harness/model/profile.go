@@ -73,7 +73,9 @@ type Profile struct {
 	// the same request again sends its own; from the next one on the cache
 	// works as the standard says. Preflights to a name are cached from the
 	// first. The standard caches every passed preflight; the cause is not
-	// known. Evidence: specs/engines_test.go (a new tab's preflights to
+	// known, and now and then (about 1 in 150 matrix scenarios) one of those
+	// first preflights is reused after all: the model then predicts a
+	// preflight and accepts a cache hit (Prediction.CacheMayHit). Evidence: specs/engines_test.go (a new tab's preflights to
 	// 127.0.0.1, each sent twice); the matrix's repeat=twice scenarios.
 	UncachedFirstPreflights int
 

@@ -59,8 +59,23 @@ func (p *proc) exited() bool {
 
 // stop signals the group with sig, waits up to grace for the leader, then
 // kills the whole group and waits until no live process of it is left.
+//
+// The leader's helpers go first, while it still runs and reaps them: killed
+// with it, they would end as zombies of init, which a container's init may
+// leave for seconds.
 func (p *proc) stop(sig syscall.Signal, grace time.Duration) {
 	pgid := p.pid()
+	var helpers []int
+	for _, pid := range groupPIDs(pgid) {
+		if pid != pgid {
+			helpers = append(helpers, pid)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	reaped := time.Now().Add(time.Second)
+	for !p.exited() && anyExists(helpers) && time.Now().Before(reaped) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	_ = syscall.Kill(-pgid, sig)
 	t := time.NewTimer(grace)
 	select {
@@ -76,6 +91,17 @@ func (p *proc) stop(sig syscall.Signal, grace time.Duration) {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// anyExists reports whether any of pids is still in the process table,
+// a zombie not yet reaped included.
+func anyExists(pids []int) bool {
+	for _, pid := range pids {
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // groupAlive reports whether any live process is left in process group
