@@ -138,7 +138,7 @@ func reportShot(ctx context.Context, env *harness.Env) ([]byte, error) {
 	if err := writeFile(path, run.WriteHTML); err != nil {
 		return nil, err
 	}
-	return chromium.Screenshot(ctx, env, "file://"+path, "#overview", "body")
+	return chromium.Screenshot(ctx, env, "file://"+path, "#overview", "")
 }
 
 func labShot(ctx context.Context, l *lab.Lab, s shot) ([]byte, error) {
