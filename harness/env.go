@@ -387,12 +387,18 @@ func (e *Env) Close() error {
 	}
 	st.closed = true
 	st.mu.Unlock()
-	var errs []error
+	// The lanes close at once: each engine's close waits on its own browser
+	// (Firefox's graceful exit can take seconds on a busy machine).
+	var lanes []*lane
 	for _, name := range st.order {
-		for _, l := range st.lanes[name] {
-			errs = append(errs, l.close())
-		}
+		lanes = append(lanes, st.lanes[name]...)
 	}
+	errs := make([]error, len(lanes))
+	var wg sync.WaitGroup
+	for i, l := range lanes {
+		wg.Go(func() { errs[i] = l.close() })
+	}
+	wg.Wait()
 	st.origins.Close()
 	return errors.Join(errs...)
 }

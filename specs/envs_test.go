@@ -74,10 +74,21 @@ func extraEnv(ctx context.Context, name string) *harness.Env {
 func closeExtraEnvs() error {
 	extraMu.Lock()
 	defer extraMu.Unlock()
-	var errs []error
+	// At once: each waits on its own browsers.
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
 	for name, e := range extraEnvs {
-		errs = append(errs, e.Close())
+		wg.Go(func() {
+			err := e.Close()
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		})
 		delete(extraEnvs, name)
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
