@@ -19,7 +19,7 @@ export CORSLAB_ENGINES
 
 ## test: install what is missing, lint, run the unit tests, the specs and a matrix sample, check nothing leaked
 # The phases run one after another: running them side by side was measured
-# no faster on two cores (farm-bench, 2 runs each: wall ratio 1.02) and left
+# no faster on two cores (two runs each, in turn: wall ratio 1.02) and left
 # the browsers' waits less room under load.
 test: browsers modules lint unit fuzz specs matrix leftovers leakcheck coverage
 
