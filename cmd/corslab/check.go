@@ -35,17 +35,9 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: corslab check [--engines LIST] [-p N] [--shard i/n] [--api URL] [--html PATH] [--json PATH] [--junit PATH] [--chrome PATH] FILE")
 		fs.PrintDefaults()
 	}
-	// Flags may follow the file name.
-	var files []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			return &exitError{code: 2}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		rest = fs.Args()[1:]
+	files, err := parseArgs(fs, args) // flags may follow the file name
+	if err != nil {
+		return &exitError{code: 2}
 	}
 	if len(files) != 1 {
 		fs.Usage()

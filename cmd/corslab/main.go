@@ -39,6 +39,22 @@ func chromeFlag(fs *flag.FlagSet) *string {
 	return fs.String("chrome", "", "Chrome or Chromium binary (default: $CORSLAB_CHROME, then chromium/google-chrome on PATH)")
 }
 
+// parseArgs parses args with fs, flags before and after the positional
+// arguments (corslab check FILE --html out.html), and returns those.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+}
+
 // enginesFlag defines the --engines flag of the commands that run in several engines.
 func enginesFlag(fs *flag.FlagSet) *string {
 	return fs.String("engines", "", "engines to run in, comma-separated: chromium, firefox, webkit, or all (default: $CORSLAB_ENGINES, then chromium)")

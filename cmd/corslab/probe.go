@@ -56,16 +56,9 @@ func probeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "usage: corslab probe --as ORIGIN [--path P]… [--method M]… [--cookie LINE]… [--json FILE] [--sarif FILE] [--junit FILE] [--write-expectations FILE] [--fail-on SEVERITY] [-p N] [--shard i/n] [--engines LIST] [--allow-remote [--rate N]] URL")
 		fs.PrintDefaults()
 	}
-	var urls []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			return &exitError{code: 2}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		urls = append(urls, fs.Arg(0))
-		rest = fs.Args()[1:]
+	urls, err := parseArgs(fs, args) // flags may follow the URL
+	if err != nil {
+		return &exitError{code: 2}
 	}
 	usage := func(format string, a ...any) error {
 		return &exitError{code: 2, msg: "probe: " + fmt.Sprintf(format, a...)}
