@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/remote"
+	"github.com/corslab/corslab/harness/internal/procfs"
 )
 
 // ChromeEnv is the environment variable that names the Chrome or Chromium binary to use.
@@ -298,23 +299,11 @@ func (b *browser) close() error {
 		_ = syscall.Kill(-b.pid, syscall.SIGKILL)
 	}
 	if b.dir != "" {
-		if err := removeAllRetry(b.dir); err != nil {
+		if err := procfs.RemoveAll(b.dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove chrome temp folder: %w", err))
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// removeAllRetry removes dir, retrying briefly while a dying Chrome child still writes into it.
-func removeAllRetry(dir string) error {
-	var err error
-	for range 20 {
-		if err = os.RemoveAll(dir); err == nil {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return err
 }
 
 // sweepStale removes the folders of corslab Chromes that died with their
@@ -338,39 +327,13 @@ func sweepStale() {
 	}
 }
 
-// rss returns the memory of the Chrome process group in bytes, as the sum of
-// each process's PSS (proportional set size: shared pages counted once, split
-// among their users; a plain sum of RSS would count the shared libraries once
-// per process); 0 for an attached browser or when /proc cannot be read.
+// rss returns the summed PSS of the Chrome process group in bytes; 0 for an
+// attached browser or when /proc cannot be read.
 func (b *browser) rss() int64 {
 	if b.pid <= 0 {
 		return 0
 	}
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0
-	}
-	var total int64
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if pgid, err := syscall.Getpgid(pid); err != nil || pgid != b.pid {
-			continue
-		}
-		rollup, err := os.ReadFile(filepath.Join("/proc", e.Name(), "smaps_rollup"))
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(rollup), "\n") {
-			if v, ok := strings.CutPrefix(line, "Pss:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-				total += kb * 1024
-			}
-		}
-	}
-	return total
+	return procfs.PSS(procfs.GroupPIDs(b.pid)...)
 }
 
 func trunc(s string, n int) string {

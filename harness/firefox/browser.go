@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/internal/procfs"
 )
 
 // errClosed is wrapped by the errors of calls made during or after Close.
@@ -354,7 +355,7 @@ func (b *browser) close() error {
 		close(b.done)
 	}
 	if b.dir != "" {
-		if err := removeAllRetry(b.dir); err != nil {
+		if err := procfs.RemoveAll(b.dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove temp folder: %w", err))
 		}
 	}
@@ -369,7 +370,7 @@ func (b *browser) close() error {
 func waitGroupGone(pgid int, limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
-		if len(groupPids(pgid)) == 0 {
+		if len(procfs.GroupPIDs(pgid)) == 0 {
 			return
 		}
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
@@ -377,65 +378,9 @@ func waitGroupGone(pgid int, limit time.Duration) {
 	}
 }
 
-// groupPids lists the live processes of process group pgid.
-func groupPids(pgid int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// Fields after the ")" that ends the command name: state ppid pgrp ...
-		i := strings.LastIndexByte(string(stat), ')')
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) < 3 || f[0] == "Z" {
-			continue
-		}
-		if g, _ := strconv.Atoi(f[2]); g == pgid {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
 // Memory returns the summed PSS of the browser's processes in bytes
 // (shared pages split among their users); 0 when /proc cannot be read.
-func (b *browser) Memory() int64 {
-	var total int64
-	for _, pid := range groupPids(b.pid) {
-		rollup, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "smaps_rollup"))
-		if err != nil {
-			continue
-		}
-		for line := range strings.SplitSeq(string(rollup), "\n") {
-			if v, ok := strings.CutPrefix(line, "Pss:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-				total += kb * 1024
-			}
-		}
-	}
-	return total
-}
-
-// removeAllRetry removes dir, retrying briefly while a dying child still writes into it.
-func removeAllRetry(dir string) error {
-	var err error
-	for range 20 {
-		if err = os.RemoveAll(dir); err == nil {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return err
-}
+func (b *browser) Memory() int64 { return procfs.PSS(procfs.GroupPIDs(b.pid)...) }
 
 // sweepStale removes the folders of corslab Firefoxes that died with their
 // owner (SIGKILL, os.Exit, a panic in another goroutine): a folder is stale
@@ -456,21 +401,10 @@ func sweepStale(parent string) {
 		if err != nil || pid <= 0 {
 			continue
 		}
-		if !alive(pid) {
+		if !procfs.Alive(pid) {
 			_ = os.RemoveAll(dir)
 		}
 	}
-}
-
-// alive reports whether pid runs: it exists and is not a zombie waiting to be reaped.
-func alive(pid int) bool {
-	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return false
-	}
-	i := strings.LastIndexByte(string(stat), ')')
-	f := strings.Fields(string(stat[i+1:]))
-	return len(f) > 0 && f[0] != "Z"
 }
 
 // tailBuffer keeps the last lines a process wrote.

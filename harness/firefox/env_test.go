@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/internal/procfs"
 	"github.com/corslab/corslab/pages"
 	"github.com/corslab/corslab/servers"
 )
@@ -54,7 +55,7 @@ func TestABrowserThatDiesFailsItsRequestAndTheNextGetsANewOne(t *testing.T) {
 	}
 	// Replacing the dead Firefox closed what was left of it.
 	if !gone(pid, 5*time.Second) {
-		t.Errorf("processes of the dead Firefox's group outlived its replacement: %v", groupPids(pid))
+		t.Errorf("processes of the dead Firefox's group outlived its replacement: %v", procfs.GroupPIDs(pid))
 	}
 	if env.Deaths() != 1 {
 		t.Errorf("Deaths() = %d, want 1", env.Deaths())

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/internal/procfs"
 )
 
 // The lifecycle tests launch Firefox through the package's own launch, each
@@ -70,7 +71,7 @@ func processesWith(s string) int {
 			continue
 		}
 		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(cmd), s) && alive(atoi(e.Name())) {
+		if err == nil && strings.Contains(string(cmd), s) && procfs.Alive(atoi(e.Name())) {
 			n++
 		}
 	}
@@ -83,7 +84,7 @@ func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 func gone(pgid int, limit time.Duration) bool {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
-		if len(groupPids(pgid)) == 0 {
+		if len(procfs.GroupPIDs(pgid)) == 0 {
 			return true
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -120,7 +121,7 @@ func TestALaunchCancelledMidStartLeavesNothing(t *testing.T) {
 			if data, rerr := os.ReadFile(pidFile); rerr == nil {
 				pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
 				if !gone(pid, 2*time.Second) {
-					t.Errorf("processes of group %d outlived the failed launch: %v", pid, groupPids(pid))
+					t.Errorf("processes of group %d outlived the failed launch: %v", pid, procfs.GroupPIDs(pid))
 				}
 			}
 			if n := leftovers(t, parent); n != 0 {
@@ -234,7 +235,7 @@ func TestAPanicLeavesNothingRunning(t *testing.T) {
 			}
 			// Pdeathsig kills the main process; its children follow when their parent's IPC closes.
 			if !gone(pid, 10*time.Second) {
-				t.Errorf("processes of group %d outlived the panicking program: %v", pid, groupPids(pid))
+				t.Errorf("processes of group %d outlived the panicking program: %v", pid, procfs.GroupPIDs(pid))
 			}
 			switch mode {
 			case "deferred":
@@ -270,7 +271,7 @@ func TestCloseLeavesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid, dir := b.pid, b.dir
-	if n := len(groupPids(pid)); n < 2 {
+	if n := len(procfs.GroupPIDs(pid)); n < 2 {
 		t.Errorf("a running Firefox has %d processes in its group, want several", n)
 	}
 	if b.Memory() <= 0 {
@@ -289,7 +290,7 @@ func TestCloseLeavesNothing(t *testing.T) {
 	if err := b.Close(); err != nil { // the context is not closed first
 		t.Fatalf("Close: %v", err)
 	}
-	if n := len(groupPids(pid)); n != 0 {
+	if n := len(procfs.GroupPIDs(pid)); n != 0 {
 		t.Errorf("%d processes of group %d outlived Close", n, pid)
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {

@@ -1,10 +1,10 @@
 package webkit
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/corslab/corslab/harness/internal/procfs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -248,29 +248,9 @@ func (b *browser) Memory() int64 {
 	b.mu.Unlock()
 	var total int64
 	for _, g := range pgids {
-		for _, pid := range groupPIDs(g) {
-			if kb, err := pss(pid); err == nil {
-				total += kb * 1024
-			}
-		}
+		total += procfs.PSS(procfs.GroupPIDs(g)...)
 	}
 	return total
-}
-
-// pss reads the Pss line of /proc/pid/smaps_rollup, in kB.
-func pss(pid int) (int64, error) {
-	f, err := os.Open(filepath.Join("/proc", strconv.Itoa(pid), "smaps_rollup"))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "Pss:"); ok {
-			return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("no Pss in smaps_rollup of %d", pid)
 }
 
 // errClosed is the error of a closed browser's operations.

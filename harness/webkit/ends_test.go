@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/corslab/corslab/harness"
+	"github.com/corslab/corslab/harness/internal/procfs"
 	"github.com/corslab/corslab/servers"
 )
 
@@ -59,7 +60,7 @@ func (l *leftovers) check(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		if groupAlive(g) {
-			t.Errorf("process group %d is still alive: %v", g, groupPIDs(g))
+			t.Errorf("process group %d is still alive: %v", g, procfs.GroupPIDs(g))
 		}
 	}
 	for _, d := range l.displays {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/corslab/corslab/harness"
 	_ "github.com/corslab/corslab/harness/chromium" // for DoAll with Chromium
+	"github.com/corslab/corslab/harness/internal/procfs"
 	"github.com/corslab/corslab/harness/verdict"
 	"github.com/corslab/corslab/servers"
 )
@@ -168,7 +169,7 @@ func TestCrashFailsTheRequestInFlight(t *testing.T) {
 				b.mu.Lock()
 				defer b.mu.Unlock()
 				for c := range b.contexts {
-					for _, pid := range groupPIDs(c.proc.pid()) {
+					for _, pid := range procfs.GroupPIDs(c.proc.pid()) {
 						if processName(pid) == victim {
 							_ = syscall.Kill(pid, syscall.SIGKILL)
 						}

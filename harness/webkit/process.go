@@ -3,6 +3,7 @@ package webkit
 import (
 	"errors"
 	"fmt"
+	"github.com/corslab/corslab/harness/internal/procfs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,7 +67,7 @@ func (p *proc) exited() bool {
 func (p *proc) stop(sig syscall.Signal, grace time.Duration) {
 	pgid := p.pid()
 	var helpers []int
-	for _, pid := range groupPIDs(pgid) {
+	for _, pid := range procfs.GroupPIDs(pgid) {
 		if pid != pgid {
 			helpers = append(helpers, pid)
 			_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -108,38 +109,7 @@ func anyExists(pids []int) bool {
 // pgid. A zombie does not count: it has ended and only waits for its new
 // parent (init) to reap it, which may take a while in a container.
 func groupAlive(pgid int) bool {
-	return syscall.Kill(-pgid, 0) == nil && len(groupPIDs(pgid)) > 0
-}
-
-// groupPIDs lists the live (not zombie) processes of process group pgid, from /proc.
-func groupPIDs(pgid int) []int {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	want := strconv.Itoa(pgid)
-	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) > 2 && f[2] == want && f[0] != "Z" {
-			out = append(out, pid)
-		}
-	}
-	return out
+	return syscall.Kill(-pgid, 0) == nil && len(procfs.GroupPIDs(pgid)) > 0
 }
 
 // processName returns the command name of pid ("" when it is gone).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/corslab/corslab/harness/internal/procfs"
 	"time"
 )
 
@@ -69,7 +70,7 @@ func (t *tab) guarded(ctx context.Context, fn func(ctx context.Context) error) e
 // webProcesses returns the pids of the context's WebKitWebProcess processes.
 func (c *bcontext) webProcesses() map[int]bool {
 	out := map[int]bool{}
-	for _, pid := range groupPIDs(c.proc.pid()) {
+	for _, pid := range procfs.GroupPIDs(c.proc.pid()) {
 		if processName(pid) == "WebKitWebProces" { // comm is cut at 15 bytes
 			out[pid] = true
 		}
